@@ -1,0 +1,41 @@
+/**
+ * Audit rows for management changes, written by the service inside the change's own transaction. Objects are
+ * stored as JSON with dates as ISO strings; a key appears only as its hash (the row's primary key).
+ */
+import type { Principal } from '../auth/principal'
+import type { AuditEntry, Repositories } from '../db/ports'
+
+export type ChangeAction = 'created' | 'updated' | 'deleted' | 'blocked' | 'unblocked' | 'rotated'
+
+export type ChangeActor = { principal: Principal; route: string; changedBy?: string | null }
+
+/** Who is recorded as making a change: `litellm-changed-by` only when a proxy admin sent it. */
+export function actorOf(principal: Principal, route: string, changedByHeader: string | null): ChangeActor {
+  const trusted = principal.role === 'proxy_admin' && changedByHeader ? changedByHeader : null
+  return { principal, route, changedBy: trusted }
+}
+
+export function auditValue(value: object | null | undefined): Record<string, unknown> | null {
+  if (!value) return null
+  const copy = JSON.parse(JSON.stringify(value)) as Record<string, unknown>
+  delete copy.passwordHash
+  return copy
+}
+
+export async function recordChange(
+  tx: Pick<Repositories, 'audit'>,
+  actor: ChangeActor,
+  change: { action: ChangeAction; tableName: string; objectId: string; before?: object | null; after?: object | null },
+): Promise<void> {
+  const entry: AuditEntry = {
+    changedBy: actor.changedBy ?? actor.principal.userId ?? actor.principal.keyHash ?? 'unknown',
+    changedByApiKey: actor.principal.keyHash,
+    action: change.action,
+    route: actor.route,
+    tableName: change.tableName,
+    objectId: change.objectId,
+    beforeValue: auditValue(change.before),
+    updatedValues: auditValue(change.after),
+  }
+  await tx.audit.record(entry)
+}

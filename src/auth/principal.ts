@@ -1,0 +1,41 @@
+import type { KeyRow, TeamMembershipRow, TeamRow, UserRow } from '../db/ports'
+
+export const GLOBAL_ROLES = ['proxy_admin', 'proxy_admin_viewer', 'internal_user', 'internal_user_viewer'] as const
+export type GlobalRole = (typeof GLOBAL_ROLES)[number]
+
+/** The user id every admin credential (master key, generated admin key) acts as. */
+export const ADMIN_USER_ID = 'default_user_id'
+
+/**
+ * Who is calling, resolved once per request from the credential. Snapshots come from the entity caches; they
+ * are never mutated.
+ */
+export type Principal = {
+  readonly kind: 'master_key' | 'virtual_key' | 'jwt'
+  readonly role: GlobalRole
+  readonly userId: string | null
+  /** sha256 hex of the virtual key; null for admin credentials and JWTs. */
+  readonly keyHash: string | null
+  readonly key: KeyRow | null
+  readonly team: TeamRow | null
+  readonly user: UserRow | null
+  /** The caller's membership in `team`, when both a team and a user are known. */
+  readonly membership: TeamMembershipRow | null
+}
+
+export function adminPrincipal(): Principal {
+  return {
+    kind: 'master_key',
+    role: 'proxy_admin',
+    userId: ADMIN_USER_ID,
+    keyHash: null,
+    key: null,
+    team: null,
+    user: null,
+    membership: null,
+  }
+}
+
+export function isProxyAdmin(principal: Principal): boolean {
+  return principal.role === 'proxy_admin'
+}

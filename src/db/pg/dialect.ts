@@ -1,0 +1,69 @@
+/**
+ * What differs on Postgres, under the same names as `../sqlite/dialect.ts`: raw statements, locks, error
+ * classification and a few SQL expressions. Everything else is shared code in `../repositories`.
+ */
+import { sql, type SQL, type SQLWrapper } from 'drizzle-orm'
+import type { Db } from '../types'
+
+export const engine = 'pg' as const
+
+/** Runs a raw statement and returns its rows. */
+export async function queryRows<T = Record<string, unknown>>(db: Db, statement: SQL): Promise<T[]> {
+  return (await db.execute(statement)) as unknown as T[]
+}
+
+/** Case-insensitive substring match. */
+export function containsIgnoringCase(column: SQLWrapper, needle: string): SQL {
+  return sql`${column} ilike ${`%${escapeLike(needle)}%`} escape '\\'`
+}
+
+/** The UTC day (`YYYY-MM-DD`) of a timestamp column. */
+export function utcDayOf(column: SQLWrapper): SQL<string> {
+  return sql<string>`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD')`
+}
+
+export function isUniqueViolation(error: unknown): boolean {
+  return errorCode(error) === '23505'
+}
+
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '08000',
+  '08003',
+  '08006',
+  '08001',
+  '08004',
+])
+
+/** True when the database could not be reached (as opposed to a statement that failed). */
+export function isConnectionError(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = errorCode(e)
+    if (code && CONNECTION_ERROR_CODES.has(code)) return true
+  }
+  return false
+}
+
+function errorCode(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code
+    if (typeof code === 'string') return code
+  }
+  return undefined
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`)
+}

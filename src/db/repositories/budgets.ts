@@ -1,0 +1,67 @@
+import { asc, count, eq } from 'drizzle-orm'
+import type {
+  BudgetInsert,
+  BudgetRepository,
+  BudgetRow,
+  EndUserInsert,
+  EndUserRepository,
+  EndUserRow,
+  TagInsert,
+  TagRepository,
+  TagRow,
+} from '../ports'
+import type { RepositoryContext } from './context'
+import { addSpend, budgetWindows, entityRepository } from './entity'
+import { plus } from './expressions'
+
+export function budgetRepository(ctx: RepositoryContext): BudgetRepository {
+  const { db, t } = ctx
+  const b = t.budgets
+  return {
+    ...entityRepository<BudgetRow, BudgetInsert>(ctx, b, b.budgetId),
+    ...budgetWindows<BudgetRow>(ctx, b, b.budgetId),
+    list: () => db.select().from(b).orderBy(asc(b.createdAt), asc(b.budgetId)),
+    async countReferences(budgetId) {
+      const counts = await Promise.all([
+        db.select({ n: count() }).from(t.keys).where(eq(t.keys.budgetId, budgetId)),
+        db.select({ n: count() }).from(t.teamMemberships).where(eq(t.teamMemberships.budgetId, budgetId)),
+        db.select({ n: count() }).from(t.organizations).where(eq(t.organizations.budgetId, budgetId)),
+        db.select({ n: count() }).from(t.organizationMemberships).where(eq(t.organizationMemberships.budgetId, budgetId)),
+        db.select({ n: count() }).from(t.endUsers).where(eq(t.endUsers.budgetId, budgetId)),
+        db.select({ n: count() }).from(t.tags).where(eq(t.tags.budgetId, budgetId)),
+        db.select({ n: count() }).from(t.teams).where(eq(t.teams.teamMemberBudgetId, budgetId)),
+      ])
+      return counts.reduce((sum, [row]) => sum + row.n, 0)
+    },
+  }
+}
+
+export function endUserRepository(ctx: RepositoryContext): EndUserRepository {
+  const { db, t } = ctx
+  const e = t.endUsers
+  return {
+    ...entityRepository<EndUserRow, EndUserInsert>(ctx, e, e.userId),
+    addSpend: addSpend(ctx, e, e.userId),
+    list: (page) => {
+      const query = db.select().from(e).orderBy(asc(e.createdAt), asc(e.userId))
+      return page ? query.limit(page.limit).offset(page.offset) : query
+    },
+    async upsertSpend(id, amount, now) {
+      await db
+        .insert(e)
+        .values({ userId: id, spend: amount, metadata: {}, version: 1, createdAt: now, updatedAt: now })
+        .onConflictDoUpdate({ target: e.userId, set: { spend: plus(e.spend, amount) } })
+    },
+  }
+}
+
+export function tagRepository(ctx: RepositoryContext): TagRepository {
+  const { db, t } = ctx
+  const g = t.tags
+  return {
+    ...entityRepository<TagRow, TagInsert>(ctx, g, g.tagName),
+    addSpend: addSpend(ctx, g, g.tagName),
+    list: () => db.select().from(g).orderBy(asc(g.tagName)),
+  }
+}
+

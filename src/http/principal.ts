@@ -1,0 +1,16 @@
+import { Elysia } from 'elysia'
+import type { Authenticator } from '../auth/authenticate'
+import { checkRouteAccess } from '../auth/route-access'
+import { routePath } from './paths'
+
+/**
+ * Resolves `principal` for every route of the module that uses it, then applies the route-access table.
+ * Deliberately unnamed: Elysia deduplicates named plugins, and each module needs its own scoped copy.
+ */
+export function withPrincipal(authenticator: Authenticator) {
+  return new Elysia().resolve({ as: 'scoped' }, async ({ request, route }) => {
+    const principal = await authenticator.authenticate(request.headers)
+    checkRouteAccess(principal, request.method, route, routePath(request.url))
+    return { principal }
+  })
+}

@@ -1,0 +1,33 @@
+import { Elysia } from 'elysia'
+import type { AppContext } from '../../app-context'
+import { defineRouteAccess } from '../../auth/route-access'
+import { requestActor } from '../../http/actor'
+import { withPrincipal } from '../../http/principal'
+import { budgetInfoBody, budgetSettingsQuery, deleteBudgetBody, newBudgetBody, updateBudgetBody } from './model'
+import * as budgets from './service'
+
+defineRouteAccess({
+  'POST /budget/new': 'admin',
+  'POST /budget/update': 'admin',
+  'POST /budget/delete': 'admin',
+  'POST /budget/info': 'admin_read',
+  'GET /budget/list': 'admin_read',
+  'GET /budget/settings': 'admin_read',
+})
+
+export function budgetRoutes(context: AppContext) {
+  return new Elysia({ detail: { tags: ['budgets'] } })
+    .use(withPrincipal(context.authenticator))
+    .post('/budget/new', ({ body, principal, request }) => budgets.createBudget(context, requestActor(principal, request), body), {
+      body: newBudgetBody,
+    })
+    .post('/budget/update', ({ body, principal, request }) => budgets.updateBudget(context, requestActor(principal, request), body), {
+      body: updateBudgetBody,
+    })
+    .post('/budget/info', ({ body }) => budgets.budgetInfo(context, body.budgets), { body: budgetInfoBody })
+    .get('/budget/list', () => budgets.listBudgets(context))
+    .get('/budget/settings', ({ query }) => budgets.budgetSettings(context, query.budget_id), { query: budgetSettingsQuery })
+    .post('/budget/delete', ({ body, principal, request }) => budgets.deleteBudget(context, requestActor(principal, request), body.id), {
+      body: deleteBudgetBody,
+    })
+}

@@ -1,0 +1,24 @@
+import { openDatabase } from '../src/db/open'
+import { createRepositories } from '../src/db/repositories'
+import type { Database } from '../src/db/database'
+import type { Repositories } from '../src/db/ports'
+import { ManualClock } from '../src/lib/clock'
+import type { TestEngine } from './engines'
+
+export type TestStore = { database: Database; repos: Repositories; clock: ManualClock; close(): Promise<void> }
+
+/** A fresh, migrated database on `engine` with repositories over it and a manual clock. */
+export async function openTestStore(engine: TestEngine, clock = new ManualClock()): Promise<TestStore> {
+  const target = await engine.createDatabase()
+  const database = await openDatabase(target.url, { poolSize: 4 })
+  await database.migrate()
+  return {
+    database,
+    repos: createRepositories(database, clock),
+    clock,
+    async close() {
+      await database.close()
+      await target.drop()
+    },
+  }
+}

@@ -1,0 +1,404 @@
+/**
+ * One suite, run against libSQL and Postgres: every repository method behaves the same on both engines.
+ */
+import { afterAll, beforeAll, expect, test } from 'bun:test'
+import type { KeyRow, SpendLogRow } from '../src/db/ports'
+import type * as pg from '../src/db/pg/schema'
+import type * as sqlite from '../src/db/sqlite/schema'
+import { describeEachEngine } from './engines'
+import { openTestStore, type TestStore } from './database'
+
+// Compile-time: both schemas give every table the same row type.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
+type Tables = keyof typeof pg & keyof typeof sqlite
+const rowTypesMatch: { [T in Tables]: Same<(typeof pg)[T]['$inferSelect'], (typeof sqlite)[T]['$inferSelect']> } = {
+  teams: true,
+  teamMemberships: true,
+  keys: true,
+  deletedKeys: true,
+  deletedTeams: true,
+  keyRotations: true,
+  users: true,
+  organizations: true,
+  organizationMemberships: true,
+  budgets: true,
+  endUsers: true,
+  tags: true,
+  spendLogs: true,
+  dailySpend: true,
+  auditLog: true,
+  settings: true,
+  jobLeases: true,
+}
+
+function keyRow(token: string, overrides: Partial<KeyRow> = {}) {
+  return {
+    token,
+    keyName: `sk-...${token.slice(-4)}`,
+    models: [],
+    aliases: {},
+    metadata: {},
+    allowedRoutes: [],
+    modelMaxBudget: {},
+    modelSpend: {},
+    ...overrides,
+  }
+}
+
+function spendLog(requestId: string, overrides: Partial<SpendLogRow> = {}): SpendLogRow {
+  const at = new Date('2026-01-15T12:00:00.000Z')
+  return {
+    requestId,
+    responseId: `chatcmpl-${requestId}`,
+    callType: 'acompletion',
+    apiKey: 'a'.repeat(64),
+    spend: 0.5,
+    promptTokens: 10,
+    completionTokens: 20,
+    totalTokens: 30,
+    startTime: at,
+    endTime: at,
+    completionStartTime: null,
+    model: 'gpt-4o',
+    modelGroup: 'gpt-4o',
+    modelId: 'dep-1',
+    provider: 'openai',
+    userId: null,
+    teamId: 'team-1',
+    organizationId: null,
+    endUser: null,
+    requestTags: ['a'],
+    status: 'success',
+    usageEstimated: false,
+    metadata: { x: 1 },
+    requesterIpAddress: null,
+    ...overrides,
+  }
+}
+
+describeEachEngine('repository contract', (engine) => {
+  let store: TestStore
+  beforeAll(async () => {
+    store = await openTestStore(engine)
+  })
+  afterAll(async () => {
+    await store.close()
+  })
+
+  test('both schemas have the same row types', () => {
+    expect(Object.values(rowTypesMatch).every(Boolean)).toBe(true)
+  })
+
+  test('migrations are idempotent', async () => {
+    expect(await store.database.migrate()).toEqual([])
+  })
+
+  test('teams: insert fills lifecycle columns, get returns the same values and types', async () => {
+    const { repos, clock } = store
+    const created = await repos.teams.insert({
+      teamId: 'team-1',
+      teamAlias: 'QA Prod Bot',
+      metadata: { tags: ['x'], nested: { a: 1 } },
+      models: ['gpt-4o'],
+      maxBudget: 1e-9,
+      budgetDuration: '1d',
+      budgetResetAt: new Date(clock.now() + 86_400_000),
+      tpmLimit: 100,
+      teamMemberPermissions: ['/key/info'],
+      createdBy: 'admin',
+    })
+    expect(created.version).toBe(1)
+    expect(created.createdAt.getTime()).toBe(clock.now())
+    expect(created.spend).toBe(0)
+    expect(created.blocked).toBe(false)
+    const read = await store.repos.teams.get('team-1')
+    expect(read).toEqual(created)
+    expect(read!.maxBudget).toBe(1e-9)
+    expect(read!.tpmLimit).toBe(100)
+    expect(read!.metadata).toEqual({ tags: ['x'], nested: { a: 1 } })
+    expect(await repos.teams.get('missing')).toBeNull()
+  })
+
+  test('teams: update applies a partial patch and bumps the version', async () => {
+    store.clock.advance(1000)
+    const updated = await store.repos.teams.update('team-1', { tpmLimit: 5, teamAlias: null, updatedBy: 'someone' })
+    expect(updated!.tpmLimit).toBe(5)
+    expect(updated!.teamAlias).toBeNull()
+    expect(updated!.maxBudget).toBe(1e-9)
+    expect(updated!.version).toBe(2)
+    expect(updated!.updatedAt.getTime()).toBe(store.clock.now())
+    expect(await store.repos.teams.update('missing', { tpmLimit: 1 })).toBeNull()
+  })
+
+  test('spend increments are atomic sums that keep full double precision', async () => {
+    await Promise.all([store.repos.teams.addSpend('team-1', 3.5e-6), store.repos.teams.addSpend('team-1', 1.5e-6)])
+    expect((await store.repos.teams.get('team-1'))!.spend).toBe(3.5e-6 + 1.5e-6)
+  })
+
+  test('teams: list filters by organization, alias, ids and member, and counts', async () => {
+    const { repos } = store
+    await repos.teams.insert({ teamId: 'team-2', teamAlias: 'Alpha', organizationId: 'org-1', metadata: {}, models: [], teamMemberPermissions: [] })
+    await repos.teams.insert({ teamId: 'team-3', teamAlias: 'beta', metadata: {}, models: [], teamMemberPermissions: [] })
+    await repos.memberships.insert({ userId: 'u1', teamId: 'team-3', role: 'admin' })
+    expect((await repos.teams.list({})).total).toBe(3)
+    expect((await repos.teams.list({ organizationId: 'org-1' })).rows.map((r) => r.teamId)).toEqual(['team-2'])
+    expect((await repos.teams.list({ organizationId: null })).rows.map((r) => r.teamId).sort()).toEqual(['team-1', 'team-3'])
+    expect((await repos.teams.list({ teamAlias: 'ALP' })).rows.map((r) => r.teamId)).toEqual(['team-2'])
+    expect((await repos.teams.list({ userId: 'u1' })).rows.map((r) => r.teamId)).toEqual(['team-3'])
+    expect((await repos.teams.list({ teamIds: [] })).total).toBe(0)
+    const page = await repos.teams.list({}, { offset: 1, limit: 1 })
+    expect(page.rows).toHaveLength(1)
+    expect(page.total).toBe(3)
+  })
+
+  test('budget windows: due rows are found and a window resets once (compare-and-set)', async () => {
+    const { repos, clock } = store
+    const team = (await repos.teams.get('team-1'))!
+    const due = new Date(clock.now() + 86_400_000)
+    expect((await repos.teams.dueForReset(new Date(clock.now()), 10)).map((r) => r.teamId)).toEqual([])
+    expect((await repos.teams.dueForReset(due, 10)).map((r) => r.teamId)).toEqual(['team-1'])
+    const next = new Date(due.getTime() + 86_400_000)
+    const [first, second] = await Promise.all([
+      repos.teams.resetWindow('team-1', team.budgetResetAt!, next),
+      repos.teams.resetWindow('team-1', team.budgetResetAt!, next),
+    ])
+    expect([first, second].filter(Boolean)).toHaveLength(1)
+    const after = (await repos.teams.get('team-1'))!
+    expect(after.spend).toBe(0)
+    expect(after.budgetResetAt!.getTime()).toBe(next.getTime())
+  })
+
+  test('memberships: composite ids, listing, spend, reset and cascades', async () => {
+    const { repos } = store
+    await repos.memberships.insert({ userId: 'u2', teamId: 'team-3', role: 'user', budgetId: 'b-1' })
+    await repos.memberships.insert({ userId: 'u2', teamId: 'team-2', role: 'user' })
+    expect((await repos.memberships.listByTeam('team-3')).map((m) => m.userId).sort()).toEqual(['u1', 'u2'])
+    expect((await repos.memberships.listByUser('u2')).map((m) => m.teamId).sort()).toEqual(['team-2', 'team-3'])
+    const updated = await repos.memberships.update({ userId: 'u2', teamId: 'team-3' }, { role: 'admin' })
+    expect(updated!.role).toBe('admin')
+    expect(updated!.version).toBe(2)
+    await repos.memberships.addSpend({ userId: 'u2', teamId: 'team-3' }, 0.25)
+    expect((await repos.memberships.get({ userId: 'u2', teamId: 'team-3' }))!.spend).toBe(0.25)
+    await repos.memberships.resetSpend({ userId: 'u2', teamId: 'team-3' })
+    expect((await repos.memberships.get({ userId: 'u2', teamId: 'team-3' }))!.spend).toBe(0)
+    expect((await repos.memberships.deleteByUser('u2')).length).toBe(2)
+    expect(await repos.memberships.delete({ userId: 'u1', teamId: 'team-3' })).not.toBeNull()
+    expect(await repos.memberships.get({ userId: 'u1', teamId: 'team-3' })).toBeNull()
+    await repos.memberships.insert({ userId: 'u9', teamId: 'team-9', role: 'user' })
+    expect((await repos.memberships.deleteByTeam('team-9')).map((m) => m.userId)).toEqual(['u9'])
+  })
+
+  test('keys: alias uniqueness is enforced by the database', async () => {
+    const { repos, database } = store
+    await repos.keys.insert(keyRow('a'.repeat(64), { keyAlias: 'alias-1', teamId: 'team-1', userId: 'u1' }))
+    await repos.keys.insert(keyRow('b'.repeat(64), { teamId: 'team-1' }))
+    await repos.keys.insert(keyRow('c'.repeat(64), { userId: 'u1' }))
+    const duplicate = await repos.keys.insert(keyRow('d'.repeat(64), { keyAlias: 'alias-1' })).catch((e) => e)
+    expect(database.dialect.isUniqueViolation(duplicate)).toBe(true)
+    expect((await repos.keys.getByAlias('alias-1'))!.token).toBe('a'.repeat(64))
+  })
+
+  test('keys: listing by team and user, filters, sorting and paging', async () => {
+    const { repos } = store
+    expect((await repos.keys.listByTeam('team-1')).length).toBe(2)
+    expect((await repos.keys.listByUser('u1')).length).toBe(2)
+    await repos.keys.addSpend('b'.repeat(64), 2)
+    const bySpend = await repos.keys.list({}, { offset: 0, limit: 10 }, { by: 'spend', order: 'desc' })
+    expect(bySpend.rows[0].token).toBe('b'.repeat(64))
+    expect(bySpend.total).toBe(3)
+    const visible = await repos.keys.list({ visibleTo: { userIds: [], teamIds: ['team-1'] } }, { offset: 0, limit: 10 })
+    expect(visible.total).toBe(2)
+    const paged = await repos.keys.list({ userId: 'u1' }, { offset: 1, limit: 1 })
+    expect(paged.rows).toHaveLength(1)
+    expect(paged.total).toBe(2)
+    expect((await repos.keys.list({ keyAlias: 'alias-1' }, { offset: 0, limit: 10 })).total).toBe(1)
+    expect((await repos.keys.list({ tokens: [] }, { offset: 0, limit: 10 })).total).toBe(0)
+  })
+
+  test('keys: model spend, token change (rotation) and rotation records', async () => {
+    const { repos, clock } = store
+    await repos.keys.addModelSpend('a'.repeat(64), 'gpt-4o', 0.5)
+    await repos.keys.addModelSpend('a'.repeat(64), 'gpt-4o', 0.25)
+    expect((await repos.keys.get('a'.repeat(64)))!.modelSpend).toEqual({ 'gpt-4o': 0.75 })
+    const rotated = await repos.keys.changeToken('a'.repeat(64), 'e'.repeat(64), 'sk-...eeee')
+    expect(rotated!.token).toBe('e'.repeat(64))
+    expect(rotated!.modelSpend).toEqual({ 'gpt-4o': 0.75 })
+    expect(await repos.keys.get('a'.repeat(64))).toBeNull()
+    const revokeAt = new Date(clock.now() + 60_000)
+    await repos.keyRotations.insert({ oldToken: 'a'.repeat(64), token: 'e'.repeat(64), revokeAt, createdAt: new Date(clock.now()) })
+    expect((await repos.keyRotations.get('a'.repeat(64)))!.revokeAt.getTime()).toBe(revokeAt.getTime())
+    expect(await repos.keyRotations.deleteExpired(new Date(clock.now()))).toBe(0)
+    expect(await repos.keyRotations.deleteExpired(revokeAt)).toBe(1)
+    await repos.keyRotations.insert({ oldToken: 'f'.repeat(64), token: 'e'.repeat(64), revokeAt, createdAt: revokeAt })
+    await repos.keyRotations.deleteByToken('e'.repeat(64))
+    expect(await repos.keyRotations.get('f'.repeat(64))).toBeNull()
+  })
+
+  test('archive: deleted keys and teams keep their data', async () => {
+    const { repos, clock } = store
+    const key = (await repos.keys.get('b'.repeat(64)))!
+    const team = (await repos.teams.get('team-2'))!
+    await repos.archive.archiveKeys([key], { deletedAt: new Date(clock.now()), deletedBy: 'admin' })
+    await repos.archive.archiveTeam(team, { deletedAt: new Date(clock.now()), deletedBy: 'admin' })
+    const [archivedKey] = await repos.archive.deletedKeys({ teamId: 'team-1' })
+    expect(archivedKey.token).toBe('b'.repeat(64))
+    expect(archivedKey.data.spend).toBe(2)
+    expect(archivedKey.deletedBy).toBe('admin')
+    expect((await repos.archive.deletedTeams('team-2'))[0].data.teamAlias).toBe('Alpha')
+  })
+
+  test('a failed transaction writes nothing', async () => {
+    const { repos } = store
+    const failure = await repos
+      .transaction(async (tx) => {
+        await tx.teams.insert({ teamId: 'tx-team', metadata: {}, models: [], teamMemberPermissions: [] })
+        await tx.audit.record({ changedBy: 'x', action: 'created', tableName: 'teams', objectId: 'tx-team', changedByApiKey: null, route: null, beforeValue: null, updatedValues: null })
+        throw new Error('boom')
+      })
+      .catch((e) => e)
+    expect(failure.message).toBe('boom')
+    expect(await repos.teams.get('tx-team')).toBeNull()
+    expect((await repos.audit.list({ objectId: 'tx-team' }, { offset: 0, limit: 10 })).total).toBe(0)
+    const value = await repos.transaction(async (tx) => {
+      await tx.teams.insert({ teamId: 'tx-team', metadata: {}, models: [], teamMemberPermissions: [] })
+      return 42
+    })
+    expect(value).toBe(42)
+    expect(await repos.teams.get('tx-team')).not.toBeNull()
+  })
+
+  test('users: case-insensitive unique email, lookups, filters and sorting', async () => {
+    const { repos, database } = store
+    await repos.users.insert({ userId: 'u1', userEmail: 'Ann@Example.com', userRole: 'internal_user', models: [], metadata: {} })
+    await repos.users.insert({ userId: 'u2', userEmail: 'bob@example.com', userRole: 'proxy_admin', models: [], metadata: {}, spend: 0 })
+    await repos.users.insert({ userId: 'u3', userEmail: null, userRole: 'internal_user', models: [], metadata: {} })
+    await repos.users.insert({ userId: 'u4', userEmail: null, userRole: 'internal_user', models: [], metadata: {} })
+    const duplicate = await repos.users
+      .insert({ userId: 'u5', userEmail: 'ann@example.COM', userRole: 'internal_user', models: [], metadata: {} })
+      .catch((e) => e)
+    expect(database.dialect.isUniqueViolation(duplicate)).toBe(true)
+    expect((await repos.users.findByEmail('ANN@example.com')).map((u) => u.userId)).toEqual(['u1'])
+    await repos.users.addSpend('u2', 1.25)
+    expect((await repos.users.list({ role: 'internal_user' }, { offset: 0, limit: 10 })).total).toBe(3)
+    expect((await repos.users.list({ emailContains: 'EXAMPLE' }, { offset: 0, limit: 10 })).total).toBe(2)
+    expect((await repos.users.list({}, { offset: 0, limit: 1 }, { by: 'spend', order: 'desc' })).rows[0].userId).toBe('u2')
+    await repos.memberships.insert({ userId: 'u3', teamId: 'team-1', role: 'user' })
+    expect((await repos.users.list({ teamId: 'team-1' }, { offset: 0, limit: 10 })).rows.map((u) => u.userId)).toEqual(['u3'])
+    await repos.organizationMemberships.insert({ userId: 'u4', organizationId: 'org-1', userRole: 'org_admin' })
+    expect((await repos.users.list({ organizationIds: ['org-1'] }, { offset: 0, limit: 10 })).rows.map((u) => u.userId)).toEqual(['u4'])
+    expect((await repos.users.list({ userIds: ['u1', 'u2'] }, { offset: 0, limit: 10 })).total).toBe(2)
+  })
+
+  test('organizations and their memberships', async () => {
+    const { repos } = store
+    await repos.organizations.insert({ organizationId: 'org-1', organizationAlias: 'Org', budgetId: 'b-org', models: [], metadata: {} })
+    await repos.organizations.addSpend('org-1', 0.5)
+    expect((await repos.organizations.get('org-1'))!.spend).toBe(0.5)
+    expect((await repos.organizations.list({})).map((o) => o.organizationId)).toEqual(['org-1'])
+    expect(await repos.organizations.list({ organizationIds: [] })).toEqual([])
+    expect(await repos.organizations.countByBudget('b-org')).toBe(1)
+    const membership = await repos.organizationMemberships.update({ userId: 'u4', organizationId: 'org-1' }, { userRole: 'internal_user' })
+    expect(membership!.userRole).toBe('internal_user')
+    await repos.organizationMemberships.addSpend({ userId: 'u4', organizationId: 'org-1' }, 1)
+    expect((await repos.organizationMemberships.listByOrganization('org-1'))[0].spend).toBe(1)
+    expect((await repos.organizationMemberships.listByUser('u4')).length).toBe(1)
+    expect((await repos.organizationMemberships.deleteByUser('u4')).length).toBe(1)
+    expect(await repos.organizationMemberships.get({ userId: 'u4', organizationId: 'org-1' })).toBeNull()
+    await repos.organizationMemberships.insert({ userId: 'u1', organizationId: 'org-1', userRole: 'internal_user' })
+    expect(await repos.organizationMemberships.delete({ userId: 'u1', organizationId: 'org-1' })).not.toBeNull()
+  })
+
+  test('budgets: rows, references and windows', async () => {
+    const { repos, clock } = store
+    const resetAt = new Date(clock.now() + 1000)
+    await repos.budgets.insert({ budgetId: 'b-org', maxBudget: 10, budgetDuration: '1s', budgetResetAt: resetAt, modelMaxBudget: { m: { budget_limit: 1 } } })
+    expect((await repos.budgets.get('b-org'))!.modelMaxBudget).toEqual({ m: { budget_limit: 1 } })
+    expect(await repos.budgets.countReferences('b-org')).toBe(1)
+    expect(await repos.budgets.countReferences('b-1')).toBe(0)
+    expect((await repos.budgets.list()).map((b) => b.budgetId)).toEqual(['b-org'])
+    expect(await repos.budgets.resetWindow('b-org', resetAt, new Date(resetAt.getTime() + 1000))).toBe(true)
+    expect(await repos.budgets.resetWindow('b-org', resetAt, new Date(resetAt.getTime() + 1000))).toBe(false)
+    expect(await repos.budgets.delete('b-org')).not.toBeNull()
+  })
+
+  test('end users: upserted spend creates the row once and then adds', async () => {
+    const { repos, clock } = store
+    await repos.endUsers.upsertSpend('customer-1', 0.1, new Date(clock.now()))
+    await repos.endUsers.upsertSpend('customer-1', 0.2, new Date(clock.now()))
+    expect((await repos.endUsers.get('customer-1'))!.spend).toBe(0.1 + 0.2)
+    await repos.endUsers.insert({ userId: 'customer-2', metadata: {}, blocked: true })
+    expect((await repos.endUsers.list()).map((e) => e.userId)).toEqual(['customer-1', 'customer-2'])
+    expect((await repos.endUsers.getMany(['customer-2', 'nobody'])).map((e) => e.blocked)).toEqual([true])
+  })
+
+  test('tags', async () => {
+    const { repos } = store
+    await repos.tags.insert({ tagName: 'prod', models: [], description: 'production' })
+    await repos.tags.addSpend('prod', 3)
+    expect((await repos.tags.list())[0].spend).toBe(3)
+    expect((await repos.tags.update('prod', { description: null }))!.description).toBeNull()
+  })
+
+  test('spend logs: idempotent batch insert, lookups by request or response id, filters, pruning', async () => {
+    const { repos } = store
+    const rows = Array.from({ length: 450 }, (_, i) => spendLog(`r-${String(i).padStart(4, '0')}`, { startTime: new Date(Date.UTC(2026, 0, 1 + (i % 10))) }))
+    expect((await repos.spendLogs.insertMany(rows)).length).toBe(450)
+    expect(await repos.spendLogs.insertMany([rows[0], spendLog('r-new')])).toEqual(['r-new'])
+    const one = (await repos.spendLogs.get('r-0001'))!
+    expect(one.metadata).toEqual({ x: 1 })
+    expect(one.requestTags).toEqual(['a'])
+    expect(one.usageEstimated).toBe(false)
+    expect((await repos.spendLogs.list({ requestId: 'chatcmpl-r-0002' }, { offset: 0, limit: 10 })).rows[0].requestId).toBe('r-0002')
+    const janFirst = await repos.spendLogs.list({ start: new Date('2026-01-01T00:00:00Z'), end: new Date('2026-01-02T00:00:00Z') }, { offset: 0, limit: 100 })
+    expect(janFirst.total).toBe(45)
+    expect(await repos.spendLogs.deleteOlderThan(new Date('2026-01-02T00:00:00Z'))).toBe(45)
+  })
+
+  test('daily spend: increments merge duplicates and add to existing rows', async () => {
+    const { repos } = store
+    const base = { entityType: 'team', entityId: 'team-1', date: '2026-01-15', apiKey: 'k', modelGroup: 'g', model: 'm', provider: 'openai', promptTokens: 1, completionTokens: 2, spend: 0.1, apiRequests: 1, successfulRequests: 1, failedRequests: 0 }
+    await repos.dailySpend.increment([base, base])
+    await repos.dailySpend.increment([{ ...base, spend: 0.2, failedRequests: 1, successfulRequests: 0 }, { ...base, date: '2026-01-16' }])
+    const rows = await repos.dailySpend.list({ entityType: 'team', from: '2026-01-15', to: '2026-01-15' })
+    expect(rows).toHaveLength(1)
+    expect(rows[0].spend).toBe(0.1 + 0.1 + 0.2)
+    expect(rows[0].apiRequests).toBe(3)
+    expect(rows[0].failedRequests).toBe(1)
+    expect((await repos.dailySpend.list({ entityType: 'team', entityIds: ['team-1'], from: '2026-01-01', to: '2026-01-31' })).length).toBe(2)
+  })
+
+  test('audit log: record and filtered, paged, newest-first listing', async () => {
+    const { repos, clock } = store
+    for (let i = 0; i < 3; i++) {
+      clock.advance(1)
+      await repos.audit.record({ changedBy: 'admin', changedByApiKey: null, action: 'updated', route: '/team/update', tableName: 'teams', objectId: 'team-1', beforeValue: { i }, updatedValues: { i: i + 1 } })
+    }
+    const page = await repos.audit.list({ tableName: 'teams', objectId: 'team-1' }, { offset: 0, limit: 2 })
+    expect(page.total).toBe(3)
+    expect(page.rows.map((r) => r.beforeValue)).toEqual([{ i: 2 }, { i: 1 }])
+  })
+
+  test('settings: put, get and put-if-absent', async () => {
+    const { repos } = store
+    expect(await repos.settings.get('x')).toBeNull()
+    expect(await repos.settings.putIfAbsent('x', '1')).toBe(true)
+    expect(await repos.settings.putIfAbsent('x', '2')).toBe(false)
+    await repos.settings.put('x', '3')
+    expect(await repos.settings.get('x')).toBe('3')
+  })
+
+  test('job leases: one holder at a time until expiry', async () => {
+    const { repos, clock } = store
+    const now = new Date(clock.now())
+    expect(await repos.jobLeases.acquire('sweeper', 'a', now, 5000)).toBe(true)
+    expect(await repos.jobLeases.acquire('sweeper', 'b', now, 5000)).toBe(false)
+    expect(await repos.jobLeases.acquire('sweeper', 'a', now, 5000)).toBe(true)
+    expect(await repos.jobLeases.acquire('sweeper', 'b', new Date(now.getTime() + 5000), 5000)).toBe(true)
+    await repos.jobLeases.release('sweeper', 'b')
+    expect(await repos.jobLeases.acquire('sweeper', 'a', now, 5000)).toBe(true)
+  })
+
+  test('ping answers', async () => {
+    await store.repos.ping()
+  })
+})
