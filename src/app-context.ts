@@ -13,6 +13,7 @@ import { createRepositories } from './db/repositories'
 import type { Clock } from './lib/clock'
 import { createLifecycle, type Lifecycle } from './lib/lifecycle'
 import type { Logger } from './lib/logger'
+import { createMetrics, type Metrics } from './metrics/registry'
 import { VERSION } from './version'
 
 export type AppContext = {
@@ -26,6 +27,7 @@ export type AppContext = {
   readonly invalidator: Invalidator
   readonly authenticator: Authenticator
   readonly lifecycle: Lifecycle
+  readonly metrics: Metrics
   readonly version: string
 }
 
@@ -56,5 +58,6 @@ export async function createAppContext(options: AppContextOptions): Promise<AppC
     verifyJwt: null,
   })
   const lifecycle = createLifecycle((error) => log.error('error while stopping', { error: String(error) }))
-  return { settings, database, repos, clock, log, admin, caches, invalidator, authenticator, lifecycle, version: VERSION }
+  const metrics = createMetrics()
+  return { settings, database, repos, clock, log, admin, caches, invalidator, authenticator, lifecycle, metrics, version: VERSION }
 }

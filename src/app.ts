@@ -8,6 +8,7 @@ import { jsonBodies } from './http/body'
 import { errorHandling } from './http/error-handling'
 import { healthRoutes } from './modules/health/routes'
 import { budgetRoutes } from './modules/budgets/routes'
+import { metricsRoutes } from './modules/metrics/routes'
 
 export function createApp(context: AppContext) {
   return new Elysia()
@@ -15,6 +16,7 @@ export function createApp(context: AppContext) {
     .use(jsonBodies(context.settings.config.general_settings.max_request_size_mb))
     .use(healthRoutes(context))
     .use(budgetRoutes(context))
+    .use(metricsRoutes(context))
 }
 
 export type App = ReturnType<typeof createApp>

@@ -21,7 +21,7 @@ describe('JWT verification', () => {
       issuer: options.issuer ?? null,
     })
   const reasonOf = async (promise: Promise<unknown>) => {
-    const error = await promise.catch((e) => e)
+    const error: any = await promise.catch((e) => e)
     expect(error).toBeInstanceOf(ApiError)
     expect(error.httpStatus).toBe(401)
     expect(error.errorType).toBe('auth_error')
