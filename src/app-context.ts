@@ -4,6 +4,9 @@
  */
 import { resolveAdminCredential, type AdminCredential } from './auth/admin-credential'
 import { createAuthenticator, type Authenticator } from './auth/authenticate'
+import { JwksSource } from './auth/jwt/jwks'
+import { createJwtPrincipalResolver } from './auth/jwt/principal'
+import { createJwtVerifier } from './auth/jwt/verify'
 import { createEntityCaches, type EntityCaches } from './cache/entity-caches'
 import { createInvalidator, type Invalidator } from './cache/invalidation'
 import type { Settings } from './config/load'
@@ -40,6 +43,30 @@ export type AppContextOptions = {
   announceAdminKey?: (key: string) => void
 }
 
+function jwtPrincipals(
+  settings: Settings,
+  jwt: NonNullable<Settings['jwt']>,
+  deps: { repos: Repositories; caches: EntityCaches; invalidator: Invalidator; clock: Clock; database: Database },
+) {
+  const urls = (settings.jwtEnv.publicKeyUrl ?? '').split(',').map((url) => url.trim()).filter(Boolean)
+  const verifier = createJwtVerifier({
+    keys: new JwksSource({ urls, clock: deps.clock, ttlMs: jwt.public_key_ttl * 1000 }),
+    clock: deps.clock,
+    audience: settings.jwtEnv.audience,
+    issuer: settings.jwtEnv.issuer,
+  })
+  return createJwtPrincipalResolver({
+    jwt,
+    litellmSettings: settings.config.litellm_settings,
+    verifier,
+    caches: deps.caches,
+    repos: deps.repos,
+    invalidator: deps.invalidator,
+    clock: deps.clock,
+    isUniqueViolation: deps.database.dialect.isUniqueViolation,
+  })
+}
+
 export async function createAppContext(options: AppContextOptions): Promise<AppContext> {
   const { settings, database, clock, log } = options
   const repos = createRepositories(database, clock)
@@ -55,7 +82,7 @@ export async function createAppContext(options: AppContextOptions): Promise<AppC
     caches,
     clock,
     customHeader: settings.config.general_settings.litellm_key_header_name ?? null,
-    verifyJwt: null,
+    verifyJwt: settings.jwt ? jwtPrincipals(settings, settings.jwt, { repos, caches, invalidator, clock, database }) : null,
   })
   const lifecycle = createLifecycle((error) => log.error('error while stopping', { error: String(error) }))
   const metrics = createMetrics()

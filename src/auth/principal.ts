@@ -21,6 +21,12 @@ export type Principal = {
   readonly user: UserRow | null
   /** The caller's membership in `team`, when both a team and a user are known. */
   readonly membership: TeamMembershipRow | null
+  /** When set, the only routes this credential may call (paths, wildcards, group names; see route-groups.ts). */
+  readonly allowedRoutes?: readonly string[] | null
+  /** From a JWT claim (`org_id_jwt_field`), when the credential names an organization itself. */
+  readonly organizationId?: string | null
+  /** From a JWT claim (`end_user_id_jwt_field`): the end user, unless the request names one. */
+  readonly endUserId?: string | null
 }
 
 export function adminPrincipal(): Principal {

@@ -160,6 +160,9 @@ export function loadSettings(input: LoadInput): Settings {
       if (LITELLM_JWT_KEYS_IGNORED.has(key)) warnings.push(`config: litellm_jwtauth.${key} is not used by Tollgate and is ignored`)
     }
   }
+  if (config.general_settings.enable_jwt_auth && !nonEmpty(input.env.JWT_PUBLIC_KEY_URL)) {
+    warnings.push('enable_jwt_auth is true but JWT_PUBLIC_KEY_URL is not set: every JWT will be refused')
+  }
   if (jwtBlock && !config.general_settings.enable_jwt_auth) {
     warnings.push('config: litellm_jwtauth is set but general_settings.enable_jwt_auth is not true; JWT auth stays off')
   }

@@ -1,5 +1,6 @@
 import { Elysia } from 'elysia'
 import type { Authenticator } from '../auth/authenticate'
+import { checkAllowedRoutes } from '../auth/route-groups'
 import { checkRouteAccess } from '../auth/route-access'
 import { routePath } from './paths'
 
@@ -10,7 +11,9 @@ import { routePath } from './paths'
 export function withPrincipal(authenticator: Authenticator) {
   return new Elysia().resolve({ as: 'scoped' }, async ({ request, route }) => {
     const principal = await authenticator.authenticate(request.headers)
-    checkRouteAccess(principal, request.method, route, routePath(request.url))
+    const path = routePath(request.url)
+    if (principal.allowedRoutes) checkAllowedRoutes(principal.allowedRoutes, path)
+    checkRouteAccess(principal, request.method, route, path)
     return { principal }
   })
 }
