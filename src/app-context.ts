@@ -17,6 +17,9 @@ import type { Clock } from './lib/clock'
 import { createLifecycle, type Lifecycle } from './lib/lifecycle'
 import type { Logger } from './lib/logger'
 import { createMetrics, type Metrics } from './metrics/registry'
+import type { RateLimiter } from './governance/rate-limits/limiter'
+import type { FloatCounters } from './governance/rate-limits/store'
+import { createMultiInstance } from './multi-instance'
 import { VERSION } from './version'
 
 export type AppContext = {
@@ -31,6 +34,10 @@ export type AppContext = {
   readonly authenticator: Authenticator
   readonly lifecycle: Lifecycle
   readonly metrics: Metrics
+  /** Rate limits and parallel slots (§6.5): the proxy's admission step calls `rateLimiter.admit(levels)`. */
+  readonly rateLimiter: RateLimiter
+  /** Budget counters shared across instances (Redis when configured, else this process). */
+  readonly counters: FloatCounters
   readonly version: string
 }
 
@@ -76,7 +83,9 @@ export async function createAppContext(options: AppContextOptions): Promise<AppC
     ttlMs: settings.config.general_settings.user_api_key_cache_ttl * 1000,
     onRefreshError: (error) => log.warn('cache refresh failed; serving the cached copy', { error: String(error) }),
   })
-  const invalidator = createInvalidator(caches)
+  const metrics = createMetrics()
+  const shared = await createMultiInstance({ settings, database, clock, log, metrics, caches })
+  const invalidator = createInvalidator(caches, shared.transport)
   const authenticator = createAuthenticator({
     admin,
     caches,
@@ -85,6 +94,8 @@ export async function createAppContext(options: AppContextOptions): Promise<AppC
     verifyJwt: settings.jwt ? jwtPrincipals(settings, settings.jwt, { repos, caches, invalidator, clock, database }) : null,
   })
   const lifecycle = createLifecycle((error) => log.error('error while stopping', { error: String(error) }))
-  const metrics = createMetrics()
-  return { settings, database, repos, clock, log, admin, caches, invalidator, authenticator, lifecycle, metrics, version: VERSION }
+  lifecycle.onStart(() => shared.start(invalidator.receive))
+  lifecycle.onStop(() => shared.stop())
+  const { rateLimiter, counters } = shared
+  return { settings, database, repos, clock, log, admin, caches, invalidator, authenticator, lifecycle, metrics, rateLimiter, counters, version: VERSION }
 }

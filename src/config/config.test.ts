@@ -84,6 +84,9 @@ describe('config.yaml', () => {
     expect(settings.redis).toEqual({ url: 'redis://:p%20w@r:6380' })
     expect(load(null, { REDIS_URL: 'redis://u:6379' }).redis).toEqual({ url: 'redis://u:6379' })
     expect(load('router_settings:\n  redis_host: cache\n').redis).toEqual({ url: 'redis://cache:6379' })
+    expect(problemsOf('', { REDIS_URL: 'http://cache:6379' })).toEqual([
+      'REDIS_URL must start with redis://, rediss://, valkey://, valkeys://, redis+tls://, redis+unix:// or redis+tls+unix://',
+    ])
     expect(problemsOf('general_settings:\n  database_url: mysql://x\n')).toEqual(['database url must start with postgres://, postgresql://, file: or libsql:'])
   })
 

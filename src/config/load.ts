@@ -178,6 +178,9 @@ export function loadSettings(input: LoadInput): Settings {
   }
 
   const redis = redisSettings(config, input.env)
+  if (redis && !/^(redis|rediss|valkey|valkeys|redis\+tls|redis\+unix|redis\+tls\+unix):\/\//.test(redis.url)) {
+    problems.push('REDIS_URL must start with redis://, rediss://, valkey://, valkeys://, redis+tls://, redis+unix:// or redis+tls+unix://')
+  }
   if (input.env.EXPERIMENTAL_MULTI_INSTANCE_RATE_LIMITING === 'true' && !redis) {
     warnings.push('EXPERIMENTAL_MULTI_INSTANCE_RATE_LIMITING is set but no Redis address is configured; counters stay per instance')
   }
