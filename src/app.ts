@@ -8,7 +8,9 @@ import { jsonBodies } from './http/body'
 import { errorHandling } from './http/error-handling'
 import { healthRoutes } from './modules/health/routes'
 import { budgetRoutes } from './modules/budgets/routes'
+import { keyRoutes } from './modules/keys/routes'
 import { metricsRoutes } from './modules/metrics/routes'
+import { teamRoutes } from './modules/teams/routes'
 
 export function createApp(context: AppContext) {
   return new Elysia()
@@ -16,6 +18,8 @@ export function createApp(context: AppContext) {
     .use(jsonBodies(context.settings.config.general_settings.max_request_size_mb))
     .use(healthRoutes(context))
     .use(budgetRoutes(context))
+    .use(teamRoutes(context))
+    .use(keyRoutes(context))
     .use(metricsRoutes(context))
 }
 

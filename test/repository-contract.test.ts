@@ -185,7 +185,11 @@ describeEachEngine('repository contract', (engine) => {
     expect(await repos.memberships.delete({ userId: 'u1', teamId: 'team-3' })).not.toBeNull()
     expect(await repos.memberships.get({ userId: 'u1', teamId: 'team-3' })).toBeNull()
     await repos.memberships.insert({ userId: 'u9', teamId: 'team-9', role: 'user' })
+    await repos.memberships.insert({ userId: 'u8', teamId: 'team-8', role: 'admin' })
+    expect((await repos.memberships.listByTeams(['team-9', 'team-8', 'nope'])).map((m) => m.userId).sort()).toEqual(['u8', 'u9'])
+    expect(await repos.memberships.listByTeams([])).toEqual([])
     expect((await repos.memberships.deleteByTeam('team-9')).map((m) => m.userId)).toEqual(['u9'])
+    await repos.memberships.deleteByTeam('team-8')
   })
 
   test('keys: alias uniqueness is enforced by the database', async () => {
@@ -215,6 +219,16 @@ describeEachEngine('repository contract', (engine) => {
     expect((await repos.keys.list({ tokens: [] }, { offset: 0, limit: 10 })).total).toBe(0)
   })
 
+  test('keys: aliases are listed alphabetically, searched case-insensitively and paged', async () => {
+    const { repos } = store
+    await repos.keys.insert(keyRow('9'.repeat(64), { keyAlias: 'beta_%key' }))
+    expect(await repos.keys.listAliases(undefined, { offset: 0, limit: 10 })).toEqual({ rows: ['alias-1', 'beta_%key'], total: 2 })
+    expect(await repos.keys.listAliases('_%K', { offset: 0, limit: 10 })).toEqual({ rows: ['beta_%key'], total: 1 })
+    expect(await repos.keys.listAliases('ALIAS', { offset: 0, limit: 10 })).toEqual({ rows: ['alias-1'], total: 1 })
+    expect(await repos.keys.listAliases(undefined, { offset: 1, limit: 1 })).toEqual({ rows: ['beta_%key'], total: 2 })
+    await repos.keys.delete('9'.repeat(64))
+  })
+
   test('keys: model spend, token change (rotation) and rotation records', async () => {
     const { repos, clock } = store
     await repos.keys.addModelSpend('a'.repeat(64), 'gpt-4o', 0.5)
@@ -230,6 +244,8 @@ describeEachEngine('repository contract', (engine) => {
     expect(await repos.keyRotations.deleteExpired(new Date(clock.now()))).toBe(0)
     expect(await repos.keyRotations.deleteExpired(revokeAt)).toBe(1)
     await repos.keyRotations.insert({ oldToken: 'f'.repeat(64), token: 'e'.repeat(64), revokeAt, createdAt: revokeAt })
+    expect((await repos.keyRotations.listByToken('e'.repeat(64))).map((r) => r.oldToken)).toEqual(['f'.repeat(64)])
+    expect(await repos.keyRotations.listByToken('a'.repeat(64))).toEqual([])
     await repos.keyRotations.deleteByToken('e'.repeat(64))
     expect(await repos.keyRotations.get('f'.repeat(64))).toBeNull()
   })

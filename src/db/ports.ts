@@ -81,6 +81,8 @@ export interface TeamMembershipRepository {
   get(id: MembershipId): Promise<TeamMembershipRow | null>
   listByTeam(teamId: string): Promise<TeamMembershipRow[]>
   listByUser(userId: string): Promise<TeamMembershipRow[]>
+  /** The memberships of several teams at once (team lists render their members in one query). */
+  listByTeams(teamIds: readonly string[]): Promise<TeamMembershipRow[]>
   insert(row: NewRow<TeamMembershipInsert>): Promise<TeamMembershipRow>
   update(id: MembershipId, patch: Patch<TeamMembershipInsert>): Promise<TeamMembershipRow | null>
   delete(id: MembershipId): Promise<TeamMembershipRow | null>
@@ -111,11 +113,15 @@ export interface KeyRepository extends EntityRepository<KeyRow, KeyInsert>, Spen
   addModelSpend(token: string, model: string, amount: number): Promise<void>
   /** Replaces the primary key (rotation keeps the row: spend, limits and history stay). */
   changeToken(oldToken: string, newToken: string, keyName: string): Promise<KeyRow | null>
+  /** Key aliases in alphabetical order, optionally those containing `search` (case-insensitive). */
+  listAliases(search: string | undefined, page: Page): Promise<Paged<string>>
 }
 
 export interface KeyRotationRepository {
   insert(row: KeyRotationRow): Promise<void>
   get(oldToken: string): Promise<KeyRotationRow | null>
+  /** The rotated-out hashes that still resolve to the active key `token`. */
+  listByToken(token: string): Promise<KeyRotationRow[]>
   deleteByToken(token: string): Promise<void>
   deleteExpired(now: Date): Promise<number>
 }

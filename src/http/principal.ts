@@ -7,9 +7,11 @@ import { routePath } from './paths'
 /**
  * Resolves `principal` for every route of the module that uses it, then applies the route-access table.
  * Deliberately unnamed: Elysia deduplicates named plugins, and each module needs its own scoped copy.
+ * `derive` (not `resolve`) so that it runs before schema validation: a caller without a valid credential gets
+ * the 401/403, never a 422 that describes the route's schema.
  */
 export function withPrincipal(authenticator: Authenticator) {
-  return new Elysia().resolve({ as: 'scoped' }, async ({ request, route }) => {
+  return new Elysia().derive({ as: 'scoped' }, async ({ request, route }) => {
     const principal = await authenticator.authenticate(request.headers)
     const path = routePath(request.url)
     if (principal.allowedRoutes) checkAllowedRoutes(principal.allowedRoutes, path)

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, inArray, lte, or } from 'drizzle-orm'
+import { and, asc, count, desc, eq, inArray, isNotNull, lte, or } from 'drizzle-orm'
 import type { AnyPgColumn } from 'drizzle-orm/pg-core'
 import type { ArchiveRepository, KeyInsert, KeyRepository, KeyRotationRepository, KeyRow, KeySortColumn } from '../ports'
 import { newId } from '../../lib/ids'
@@ -69,6 +69,14 @@ export function keyRepository(ctx: RepositoryContext): KeyRepository {
         .returning()
       return row ?? null
     },
+    async listAliases(search, page) {
+      const conditions = [isNotNull(k.keyAlias)]
+      if (search) conditions.push(ctx.dialect.containsIgnoringCase(k.keyAlias, search))
+      const where = and(...conditions)
+      const rows = await db.select({ alias: k.keyAlias }).from(k).where(where).orderBy(asc(k.keyAlias)).limit(page.limit).offset(page.offset)
+      const [{ total }] = await db.select({ total: count() }).from(k).where(where)
+      return { rows: rows.map((row) => row.alias!), total }
+    },
   }
 }
 
@@ -83,6 +91,7 @@ export function keyRotationRepository(ctx: RepositoryContext): KeyRotationReposi
       const [row] = await db.select().from(r).where(eq(r.oldToken, oldToken)).limit(1)
       return row ?? null
     },
+    listByToken: (token) => db.select().from(r).where(eq(r.token, token)).orderBy(asc(r.oldToken)),
     async deleteByToken(token) {
       await db.delete(r).where(eq(r.token, token))
     },

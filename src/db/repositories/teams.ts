@@ -40,6 +40,10 @@ export function teamMembershipRepository(ctx: RepositoryContext): TeamMembership
     ...rowOperations<TeamMembershipRow, TeamMembershipInsert, MembershipId>(ctx, m, byId),
     listByTeam: (teamId) => db.select().from(m).where(eq(m.teamId, teamId)).orderBy(asc(m.createdAt), asc(m.userId)),
     listByUser: (userId) => db.select().from(m).where(eq(m.userId, userId)).orderBy(asc(m.createdAt), asc(m.teamId)),
+    async listByTeams(teamIds) {
+      if (teamIds.length === 0) return []
+      return db.select().from(m).where(inArray(m.teamId, [...teamIds])).orderBy(asc(m.createdAt), asc(m.userId))
+    },
     deleteByTeam: (teamId) => db.delete(m).where(eq(m.teamId, teamId)).returning(),
     deleteByUser: (userId) => db.delete(m).where(eq(m.userId, userId)).returning(),
     addSpend: addSpend<MembershipId>(ctx, m, byId),

@@ -1,0 +1,294 @@
+/**
+ * Virtual keys (§5.3): generate, update, read, list, delete, block and reset spend. Every change runs in one
+ * transaction with its audit row and then evicts the key from the caches the data plane reads, so it takes
+ * effect for the next request. Rotation lives in `rotation.ts`.
+ */
+import type { AppContext } from '../../app-context'
+import { recordChange, type ChangeActor } from '../../audit/record'
+import { isProxyAdmin, type Principal } from '../../auth/principal'
+import type { Invalidation } from '../../cache/invalidation'
+import type { KeyRow, KeySortColumn, Repositories, SortOrder } from '../../db/ports'
+import { ApiError, badRequest, forbidden, notFound, unprocessable } from '../../http/errors'
+import { newVirtualKey } from '../../lib/ids'
+import { pythonFloat } from '../../lib/python-float'
+import { isVirtualKeyFormat, maskLast4, sha256Hex } from '../../lib/secrets'
+import { formatTimestamp } from '../../lib/time'
+import { totalPages } from '../shared/fields'
+import { composeMetadata } from '../shared/metadata'
+import { windowEnd } from '../shared/owned-budget'
+import { takeUnactedFields } from '../shared/unacted-fields'
+import { applyUpperBounds, checkKeyFields, checkTempBudget, keyColumns, keyMetadataOverlay, withDefaultParams } from './key-fields'
+import { checkGuaranteedThroughput, ownersForGenerate, ownersForUpdate } from './key-owners'
+import { deleteKeyRows, keyBudgets, keyInvalidations, keyNameOf, tokenOf } from './key-rows'
+import {
+  KEY_UNACTED_FIELDS,
+  keyResponse,
+  type GenerateKeyBody,
+  type KeyFields,
+  type KeyListQuery,
+  type UpdateKeyBody,
+} from './model'
+
+export type KeyDeps = Pick<AppContext, 'repos' | 'clock' | 'invalidator' | 'settings' | 'log' | 'database'>
+
+export const keyNotFound = () => notFound('Key not found in database', 'key')
+
+const aliasTaken = (alias: string) =>
+  badRequest(`Key with alias '${alias}' already exists. Unique key aliases across all keys are required.`, 'key_alias')
+
+async function ensureAliasFree(tx: Repositories, alias: string, ownToken: string | null): Promise<void> {
+  const holder = await tx.keys.getByAlias(alias)
+  if (holder && holder.token !== ownToken) throw aliasTaken(alias)
+}
+
+/** A concurrent request can take an alias between the check and the write; the unique index answers then. */
+async function mappingAliasRace<T>(deps: KeyDeps, alias: string | null | undefined, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work()
+  } catch (error) {
+    if (alias && deps.database.dialect.isUniqueViolation(error)) throw aliasTaken(alias)
+    throw error
+  }
+}
+
+function metadataOverlay(deps: KeyDeps, actor: ChangeActor, body: KeyFields): Record<string, unknown> {
+  return { ...keyMetadataOverlay(body), ...takeUnactedFields(body, KEY_UNACTED_FIELDS, deps.log, actor.route) }
+}
+
+async function budgetOf(repos: Pick<Repositories, 'budgets'>, row: KeyRow) {
+  return row.budgetId ? repos.budgets.get(row.budgetId) : null
+}
+
+const userInvalidation = (user: { userId: string } | null): Invalidation[] => (user ? [{ kind: 'users', id: user.userId }] : [])
+
+export async function generateKey(deps: KeyDeps, actor: ChangeActor, input: GenerateKeyBody, options: { serviceAccount?: boolean } = {}) {
+  let body = withDefaultParams(deps.settings, input)
+  if (options.serviceAccount) {
+    if (!body.team_id) throw badRequest('team_id is required for service account keys', 'team_id')
+    body = { ...body, user_id: null }
+  }
+  checkKeyFields(body)
+  body = applyUpperBounds(deps.settings, body, { fill: true })
+  const plaintext = body.key ?? newVirtualKey()
+  if (!isVirtualKeyFormat(plaintext)) {
+    throw badRequest(`Invalid key format. LiteLLM Virtual Key must start with 'sk-'. Received: ${maskLast4(plaintext)}`, 'key')
+  }
+  const token = sha256Hex(plaintext)
+  const now = new Date(deps.clock.now())
+  const columns = keyColumns(body, now)
+  const metadata = composeMetadata({}, body.metadata, metadataOverlay(deps, actor, body)) ?? {}
+  checkTempBudget(columns.tempBudgetIncrease ?? null, columns.tempBudgetExpiry ?? null)
+  const by = actor.principal.userId
+
+  const { row, budget, createdUser } = await mappingAliasRace(deps, columns.keyAlias, () =>
+    deps.repos.transaction(async (tx) => {
+      const owners = await ownersForGenerate(tx, deps, actor, body)
+      if (columns.keyAlias) await ensureAliasFree(tx, columns.keyAlias, null)
+      if (body.key && ((await tx.keys.get(token)) || (await tx.keyRotations.get(token)))) {
+        throw badRequest('A key with this value already exists. Please use a different key.', 'key')
+      }
+      await checkGuaranteedThroughput(tx, owners.team, { token, tpmLimit: columns.tpmLimit ?? null, rpmLimit: columns.rpmLimit ?? null, metadata })
+      const row = await tx.keys.insert({
+        ...columns,
+        token,
+        keyName: keyNameOf(plaintext),
+        organizationId: owners.organizationId,
+        models: columns.models ?? [],
+        aliases: columns.aliases ?? {},
+        metadata,
+        allowedRoutes: columns.allowedRoutes ?? [],
+        modelMaxBudget: columns.modelMaxBudget ?? {},
+        modelSpend: {},
+        budgetResetAt: windowEnd(columns.budgetDuration, now),
+        createdBy: by,
+        updatedBy: by,
+      })
+      await recordChange(tx, actor, { action: 'created', tableName: 'keys', objectId: token, after: row })
+      return { row, budget: await budgetOf(tx, row), createdUser: owners.createdUser }
+    }),
+  )
+  // A lookup of this hash may have been cached as "unknown" before the key existed.
+  await deps.invalidator.publish({ kind: 'keys', id: token }, ...userInvalidation(createdUser))
+  return { ...keyResponse(row, budget, { withToken: true }), key: plaintext, duration: body.duration ?? null }
+}
+
+/** The checks `/key/update` applies before touching the database (also used by regenerate and bulk update). */
+export function prepareKeyUpdate<T extends KeyFields>(deps: KeyDeps, body: T): T {
+  checkKeyFields(body)
+  return applyUpperBounds(deps.settings, body, { fill: false })
+}
+
+/**
+ * Applies update fields to a key inside `tx`: owner checks, alias uniqueness, metadata, a fresh window when
+ * `budget_duration` changes, and the audit row.
+ */
+export async function applyKeyUpdate(tx: Repositories, deps: KeyDeps, actor: ChangeActor, current: KeyRow, fields: KeyFields) {
+  const now = new Date(deps.clock.now())
+  const owners = await ownersForUpdate(tx, deps, actor, current, fields)
+  const columns = keyColumns(fields, now)
+  if (owners.organizationId !== undefined) columns.organizationId = owners.organizationId
+  if (columns.keyAlias && columns.keyAlias !== current.keyAlias) await ensureAliasFree(tx, columns.keyAlias, current.token)
+  const metadata = composeMetadata(current.metadata, fields.metadata, metadataOverlay(deps, actor, fields))
+  if (metadata) columns.metadata = metadata
+  if (columns.budgetDuration !== undefined && columns.budgetDuration !== current.budgetDuration) {
+    columns.spend ??= 0
+    columns.budgetResetAt = windowEnd(columns.budgetDuration, now)
+  }
+  const merged = { ...current, ...columns } as KeyRow
+  checkTempBudget(merged.tempBudgetIncrease, merged.tempBudgetExpiry)
+  await checkGuaranteedThroughput(tx, owners.team, merged)
+  const row = (await tx.keys.update(current.token, { ...columns, updatedBy: actor.principal.userId }))!
+  await recordChange(tx, actor, { action: 'updated', tableName: 'keys', objectId: current.token, before: current, after: row })
+  return { row, createdUser: owners.createdUser }
+}
+
+export async function updateKey(deps: KeyDeps, actor: ChangeActor, body: UpdateKeyBody) {
+  const token = tokenOf(body.key)
+  if (!token) throw keyNotFound()
+  const { key: _passed, ...fields } = prepareKeyUpdate(deps, body)
+  const { row, budget, invalidations } = await mappingAliasRace(deps, fields.key_alias, () =>
+    deps.repos.transaction(async (tx) => {
+      const current = await tx.keys.get(token)
+      if (!current) throw keyNotFound()
+      const { row, createdUser } = await applyKeyUpdate(tx, deps, actor, current, fields)
+      const invalidations = [...(await keyInvalidations(tx, token)), ...userInvalidation(createdUser)]
+      return { row, budget: await budgetOf(tx, row), invalidations }
+    }),
+  )
+  await deps.invalidator.publish(...invalidations)
+  return { key: body.key, ...keyResponse(row, budget, { withToken: false }) }
+}
+
+export async function bulkUpdateKeys(deps: KeyDeps, actor: ChangeActor, items: UpdateKeyBody[]) {
+  if (items.length > 500) throw badRequest(`Maximum 500 keys can be updated at once. Found ${items.length} keys.`, 'keys')
+  const successful: { key: string; key_info: unknown }[] = []
+  const failed: { key: string; key_info: UpdateKeyBody; failed_reason: string }[] = []
+  // Each key is its own transaction: one refusal does not undo the others (LiteLLM's bulk semantics).
+  for (const item of items) {
+    try {
+      const { key, ...info } = await updateKey(deps, actor, item)
+      successful.push({ key, key_info: info })
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error
+      failed.push({ key: item.key, key_info: item, failed_reason: error.message })
+    }
+  }
+  return { total_requested: items.length, successful_updates: successful, failed_updates: failed }
+}
+
+export async function deleteKeys(deps: KeyDeps, actor: ChangeActor, body: { keys?: string[] | null; key_aliases?: string[] | null }) {
+  const keys = body.keys ?? []
+  const aliases = body.key_aliases ?? []
+  if (keys.length === 0 && aliases.length === 0) throw badRequest("At least one of 'keys' or 'key_aliases' must be provided.")
+  const invalidations = await deps.repos.transaction(async (tx) => {
+    const rows = new Map<string, KeyRow>()
+    for (const value of keys) {
+      const token = tokenOf(value)
+      const row = token ? await tx.keys.get(token) : null
+      if (!row) throw notFound('No keys found', 'keys')
+      rows.set(row.token, row)
+    }
+    for (const alias of aliases) {
+      const row = await tx.keys.getByAlias(alias)
+      if (!row) throw notFound('No keys found', 'key_aliases')
+      rows.set(row.token, row)
+    }
+    return deleteKeyRows(tx, actor, [...rows.values()], new Date(deps.clock.now()))
+  })
+  await deps.invalidator.publish(...invalidations)
+  return { deleted_keys: [...keys, ...aliases] }
+}
+
+export async function setKeyBlocked(deps: KeyDeps, actor: ChangeActor, value: string, blocked: boolean) {
+  const token = tokenOf(value)
+  if (!token) throw badRequest('Invalid key format.', 'key')
+  const { row, budget, invalidations } = await deps.repos.transaction(async (tx) => {
+    const before = await tx.keys.get(token)
+    if (!before) throw keyNotFound()
+    const row = (await tx.keys.update(token, { blocked, updatedBy: actor.principal.userId }))!
+    await recordChange(tx, actor, { action: blocked ? 'blocked' : 'unblocked', tableName: 'keys', objectId: token, before, after: row })
+    return { row, budget: await budgetOf(tx, row), invalidations: await keyInvalidations(tx, token) }
+  })
+  await deps.invalidator.publish(...invalidations)
+  return keyResponse(row, budget, { withToken: true })
+}
+
+export async function resetKeySpend(deps: KeyDeps, actor: ChangeActor, value: string, resetTo: unknown) {
+  if (typeof resetTo !== 'number' || !Number.isFinite(resetTo)) throw badRequest('reset_to must be a float', 'reset_to')
+  if (resetTo < 0) throw badRequest(`reset_to must be >= 0. Received: ${pythonFloat(resetTo)}`, 'reset_to')
+  const token = tokenOf(value)
+  if (!token) throw keyNotFound()
+  const { before, row, invalidations } = await deps.repos.transaction(async (tx) => {
+    const before = await tx.keys.get(token)
+    if (!before) throw keyNotFound()
+    if (resetTo > before.spend) {
+      throw badRequest(`reset_to (${pythonFloat(resetTo)}) must be <= current spend (${pythonFloat(before.spend)})`, 'reset_to')
+    }
+    if (before.maxBudget !== null && resetTo > before.maxBudget) {
+      throw badRequest(`reset_to (${pythonFloat(resetTo)}) must be <= max_budget (${pythonFloat(before.maxBudget)})`, 'reset_to')
+    }
+    const row = (await tx.keys.update(token, { spend: resetTo, updatedBy: actor.principal.userId }))!
+    await recordChange(tx, actor, { action: 'updated', tableName: 'keys', objectId: token, before, after: row })
+    return { before, row, invalidations: await keyInvalidations(tx, token) }
+  })
+  await deps.invalidator.publish(...invalidations)
+  return {
+    key_hash: token,
+    spend: row.spend,
+    previous_spend: before.spend,
+    max_budget: row.maxBudget,
+    budget_reset_at: formatTimestamp(row.budgetResetAt),
+  }
+}
+
+function readsAnyKey(principal: Principal): boolean {
+  return isProxyAdmin(principal) || principal.role === 'proxy_admin_viewer'
+}
+
+/** `/key/info`: any key for admin roles; for everyone else (until the role matrix lands) only their own key. */
+export async function keyInfo(deps: KeyDeps, principal: Principal, passed: string | undefined) {
+  const value = passed ?? principal.keyHash
+  if (!value) throw keyNotFound()
+  const token = tokenOf(value)
+  if (!readsAnyKey(principal) && token !== principal.keyHash) {
+    throw forbidden(`You are not allowed to access this key's info. Your role=${principal.role}`)
+  }
+  const row = token ? await deps.repos.keys.get(token) : null
+  if (!row) throw keyNotFound()
+  return { key: value, info: keyResponse(row, await budgetOf(deps.repos, row), { withToken: false }) }
+}
+
+export async function keysInfo(deps: KeyDeps, keys: string[]) {
+  if (keys.length === 0) throw unprocessable('Malformed request. No keys passed in.', 'keys')
+  const tokens = keys.map(tokenOf).filter((token): token is string => token !== null)
+  const rows = await deps.repos.keys.getMany(tokens)
+  const budgets = await keyBudgets(deps.repos, rows)
+  return { key: keys, info: rows.map((row) => keyResponse(row, budgets.get(row.budgetId ?? '') ?? null, { withToken: false })) }
+}
+
+export async function listKeys(deps: KeyDeps, query: KeyListQuery) {
+  const filter = {
+    userId: query.user_id,
+    teamId: query.team_id,
+    organizationId: query.organization_id,
+    keyAlias: query.key_alias,
+    tokens: query.key_hash === undefined ? undefined : [tokenOf(query.key_hash) ?? query.key_hash],
+  }
+  const sort: { by: KeySortColumn; order: SortOrder } = { by: query.sort_by ?? 'created_at', order: query.sort_order }
+  const { rows, total } = await deps.repos.keys.list(filter, { offset: (query.page - 1) * query.size, limit: query.size }, sort)
+  let keys: unknown[] = rows.map((row) => row.token)
+  if (query.return_full_object) {
+    const budgets = await keyBudgets(deps.repos, rows)
+    keys = rows.map((row) => keyResponse(row, budgets.get(row.budgetId ?? '') ?? null, { withToken: true }))
+  }
+  return { keys, total_count: total, current_page: query.page, total_pages: totalPages(total, query.size) }
+}
+
+export async function listKeyAliases(deps: KeyDeps, query: { page: number; size: number; search?: string }) {
+  const { rows, total } = await deps.repos.keys.listAliases(query.search || undefined, { offset: (query.page - 1) * query.size, limit: query.size })
+  return { aliases: rows, total_count: total, current_page: query.page, total_pages: totalPages(total, query.size), size: query.size }
+}
+
+export function keyHealth() {
+  return { key: 'healthy', logging_callbacks: null }
+}
