@@ -17,6 +17,7 @@ import type { Clock } from './lib/clock'
 import { createLifecycle, type Lifecycle } from './lib/lifecycle'
 import type { Logger } from './lib/logger'
 import { createMetrics, type Metrics } from './metrics/registry'
+import { createSpendEngineFor, type SpendEngine } from './spend/setup'
 import { VERSION } from './version'
 
 export type AppContext = {
@@ -31,6 +32,8 @@ export type AppContext = {
   readonly authenticator: Authenticator
   readonly lifecycle: Lifecycle
   readonly metrics: Metrics
+  /** Spend accounting: `spend.record(row)` for every finished request (src/spend/engine.ts). */
+  readonly spend: SpendEngine
   readonly version: string
 }
 
@@ -86,5 +89,6 @@ export async function createAppContext(options: AppContextOptions): Promise<AppC
   })
   const lifecycle = createLifecycle((error) => log.error('error while stopping', { error: String(error) }))
   const metrics = createMetrics()
-  return { settings, database, repos, clock, log, admin, caches, invalidator, authenticator, lifecycle, metrics, version: VERSION }
+  const spend = createSpendEngineFor({ settings, database, repos, clock, log, metrics, lifecycle })
+  return { settings, database, repos, clock, log, admin, caches, invalidator, authenticator, lifecycle, metrics, spend, version: VERSION }
 }
