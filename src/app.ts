@@ -9,6 +9,7 @@ import { errorHandling } from './http/error-handling'
 import { healthRoutes } from './modules/health/routes'
 import { budgetRoutes } from './modules/budgets/routes'
 import { metricsRoutes } from './modules/metrics/routes'
+import { spendRoutes } from './modules/spend/routes'
 
 export function createApp(context: AppContext) {
   return new Elysia()
@@ -17,6 +18,7 @@ export function createApp(context: AppContext) {
     .use(healthRoutes(context))
     .use(budgetRoutes(context))
     .use(metricsRoutes(context))
+    .use(spendRoutes(context))
 }
 
 export type App = ReturnType<typeof createApp>

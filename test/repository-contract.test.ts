@@ -253,6 +253,13 @@ describeEachEngine('repository contract', (engine) => {
     ])
     expect((await repos.keys.get('a'.repeat(64)))!.modelSpend).toEqual({ 'gpt-4o': 0.75 + 0.1 + 0.2, llama: 1 })
     await repos.keys.update('a'.repeat(64), { modelSpend: { 'gpt-4o': 0.75 } })
+    expect(await repos.keys.zeroAllSpend()).toBe(3)
+    expect((await repos.keys.get('a'.repeat(64)))!).toMatchObject({ spend: 0, modelSpend: {} })
+    expect(await repos.teams.zeroAllSpend()).toBeGreaterThan(0)
+    expect((await repos.teams.list({})).rows.every((team) => team.spend === 0)).toBe(true)
+    // Back to the state the next tests expect.
+    await repos.keys.update('a'.repeat(64), { modelSpend: { 'gpt-4o': 0.75 } })
+    await repos.keys.addSpend('b'.repeat(64), 2)
     const rotated = await repos.keys.changeToken('a'.repeat(64), 'e'.repeat(64), 'sk-...eeee')
     expect(rotated!.token).toBe('e'.repeat(64))
     expect(rotated!.modelSpend).toEqual({ 'gpt-4o': 0.75 })

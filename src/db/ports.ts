@@ -85,6 +85,8 @@ export interface TeamRepository
     SpendColumn,
     BudgetWindowColumns<TeamRow> {
   list(filter: TeamFilter, page?: Page): Promise<Paged<TeamRow>>
+  /** `spend = 0` on every team (`/global/spend/reset`); returns how many rows. */
+  zeroAllSpend(): Promise<number>
 }
 
 export type MembershipId = { userId: string; teamId: string }
@@ -125,6 +127,8 @@ export interface KeyRepository extends EntityRepository<KeyRow, KeyInsert>, Spen
   addModelSpend(token: string, model: string, amount: number): Promise<void>
   /** Folds amounts into `model_spend[model]` in the given order; keys are locked in token order first. */
   addModelSpendInOrder(increments: readonly { token: string; model: string; amounts: readonly number[] }[]): Promise<void>
+  /** `spend = 0` and an empty `model_spend` on every key (`/global/spend/reset`); returns how many rows. */
+  zeroAllSpend(): Promise<number>
   /** Replaces the primary key (rotation keeps the row: spend, limits and history stay). */
   changeToken(oldToken: string, newToken: string, keyName: string): Promise<KeyRow | null>
 }
@@ -248,6 +252,7 @@ export type DailySpendQuery = {
   apiKey?: string
   model?: string
 }
+export type DailySpendLineItem = Pick<DailySpendRow, 'date' | 'entityId' | 'model' | 'apiKey' | 'spend'> & { totalTokens: number }
 export type DailySpendSums = Pick<
   DailySpendRow,
   'promptTokens' | 'completionTokens' | 'spend' | 'apiRequests' | 'successfulRequests' | 'failedRequests'
@@ -261,6 +266,11 @@ export interface DailySpendRepository {
   summarize<D extends DailySpendDimension>(query: DailySpendQuery, groupBy: readonly D[]): Promise<Array<Pick<DailySpendRow, D> & DailySpendSums>>
   /** Raw rollup rows, newest day first, and how many match. */
   page(query: DailySpendQuery, page: Page): Promise<Paged<DailySpendRow>>
+  /**
+   * The matching rows' day, entity, model, key and sums, unordered and ungrouped: for reports whose lines are
+   * (nearly) rollup rows, where grouping and sorting in SQL would cost more than it saves.
+   */
+  lineItems(query: DailySpendQuery): Promise<DailySpendLineItem[]>
 }
 
 export type AuditEntry = Omit<AuditLogRow, 'id' | 'changedAt'> & { changedAt?: Date }

@@ -146,6 +146,17 @@ function chunksByTerms<T extends { amounts: readonly number[] }>(slices: readonl
   return chunks
 }
 
+/** `spend = 0` (and `also`) on every row; returns how many. */
+export function zeroAllSpend(ctx: RepositoryContext, table: SpendTable, also: Record<string, unknown> = {}) {
+  return async (): Promise<number> => {
+    const rows = await ctx.db
+      .update(table)
+      .set({ spend: 0, ...also } as Loose)
+      .returning({ spend: table.spend })
+    return rows.length
+  }
+}
+
 export function budgetWindows<Row>(ctx: RepositoryContext, table: WindowTable & { spend?: PgColumn }, id: PgColumn) {
   return {
     async dueForReset(now: Date, limit: number): Promise<Row[]> {

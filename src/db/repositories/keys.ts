@@ -3,7 +3,7 @@ import type { AnyPgColumn } from 'drizzle-orm/pg-core'
 import type { ArchiveRepository, KeyInsert, KeyRepository, KeyRotationRepository, KeyRow, KeySortColumn } from '../ports'
 import { newId } from '../../lib/ids'
 import { nowOf, type RepositoryContext } from './context'
-import { addSpend, addSpendInOrder, budgetWindows, entityRepository, lockInChunks } from './entity'
+import { addSpend, addSpendInOrder, budgetWindows, entityRepository, lockInChunks, zeroAllSpend } from './entity'
 import { increment } from './expressions'
 
 export function keyRepository(ctx: RepositoryContext): KeyRepository {
@@ -21,6 +21,7 @@ export function keyRepository(ctx: RepositoryContext): KeyRepository {
     ...entityRepository<KeyRow, KeyInsert>(ctx, k, k.token),
     addSpend: addSpend(ctx, k, k.token),
     addSpendInOrder: addSpendInOrder<string>(ctx, k, [k.token], (id) => [id]),
+    zeroAllSpend: zeroAllSpend(ctx, k, { modelSpend: {} }),
     ...budgetWindows<KeyRow>(ctx, k, k.token),
     async getByAlias(alias) {
       const [row] = await db.select().from(k).where(eq(k.keyAlias, alias)).limit(1)

@@ -195,6 +195,17 @@ export function dailySpendRepository(ctx: RepositoryContext): DailySpendReposito
         .orderBy(...groupBy.map((name) => asc(d[name])))
       return rows as never
     },
+    async lineItems(query) {
+      // A raw statement: a month of team lines is tens of thousands of rows, and the query builder's per-row
+      // mapping costs more than the query.
+      type Raw = { date: string; entity_id: string; model: string; api_key: string; spend: number; tokens: number | string }
+      const rows = await ctx.dialect.queryRows<Raw>(
+        db,
+        sql`select ${d.date} as date, ${d.entityId} as entity_id, ${d.model} as model, ${d.apiKey} as api_key, ${d.spend} as spend,
+          ${d.promptTokens} + ${d.completionTokens} as tokens from ${d} where ${dailySpendWhere(ctx, query)}`,
+      )
+      return rows.map((row) => ({ date: row.date, entityId: row.entity_id, model: row.model, apiKey: row.api_key, spend: Number(row.spend), totalTokens: Number(row.tokens) }))
+    },
     page: (query, page) =>
       pagedRows(ctx, d, dailySpendWhere(ctx, query), [desc(d.date), ...IDENTITY.filter((column) => column !== 'date').map((column) => asc(d[column]))], page),
     list: (filter) =>

@@ -1,7 +1,7 @@
 import { and, asc, count, eq, inArray, isNull } from 'drizzle-orm'
 import type { MembershipId, TeamInsert, TeamMembershipInsert, TeamMembershipRepository, TeamMembershipRow, TeamRepository, TeamRow } from '../ports'
 import { nowOf, type RepositoryContext } from './context'
-import { addSpend, addSpendInOrder, budgetWindows, entityRepository, rowOperations } from './entity'
+import { addSpend, addSpendInOrder, budgetWindows, entityRepository, rowOperations, zeroAllSpend } from './entity'
 import { increment } from './expressions'
 
 export function teamRepository(ctx: RepositoryContext): TeamRepository {
@@ -10,6 +10,7 @@ export function teamRepository(ctx: RepositoryContext): TeamRepository {
     ...entityRepository<TeamRow, TeamInsert>(ctx, t.teams, t.teams.teamId),
     addSpend: addSpend(ctx, t.teams, t.teams.teamId),
     addSpendInOrder: addSpendInOrder<string>(ctx, t.teams, [t.teams.teamId], (id) => [id]),
+    zeroAllSpend: zeroAllSpend(ctx, t.teams),
     ...budgetWindows<TeamRow>(ctx, t.teams, t.teams.teamId),
     async list(filter, page) {
       const conditions = []
