@@ -167,6 +167,24 @@ describeEachEngine('spend engine', (engine) => {
     expect(await h.metrics.registry.getSingleMetricAsString('tollgate_spend_spool_events')).toContain('tollgate_spend_spool_events 0')
   })
 
+  test('settlement listeners hear about each applied row once, after its commit', async () => {
+    const heard: string[][] = []
+    let heardAll!: () => void
+    const done = new Promise<void>((resolve) => (heardAll = resolve))
+    h.spend.onSettled(async (rows) => {
+      for (const row of rows) expect(await h.store.repos.spendLogs.get(row.requestId)).not.toBeNull()
+      heard.push(rows.map((row) => row.requestId))
+      heardAll()
+    })
+    const row = spendRow({ teamId: 'team-a', spend: 0.5 })
+    h.spend.record(row)
+    h.spend.record(row)
+    h.spend.record(recorded[1])
+    await h.spend.flush()
+    await done
+    expect(heard).toEqual([[row.requestId]])
+  })
+
   test('a row without a request id gets a generated one instead of being dropped', async () => {
     h.spend.record(spendRow({ requestId: '', spend: 0.01, teamId: 'team-b' }))
     await h.spend.flush()

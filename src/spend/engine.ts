@@ -45,6 +45,11 @@ export type SpendEngine = {
   start(): Promise<void>
   /** Stops the timers and flushes (up to `stopTimeoutMs`); whatever is left stays in the spool. */
   stop(): Promise<void>
+  /**
+   * Called after each committed batch with the rows it applied (not those settled before): for work that follows
+   * a settlement (budget gauges, soft-budget alerts). Errors are logged, never retried.
+   */
+  onSettled(listener: (rows: readonly SpendLogRow[]) => void | Promise<void>): void
   /** The leader-only daily pruning; null when another instance holds the lease or it ran within a day. */
   runRetention(): Promise<RetentionResult | null>
   readonly instance: string
@@ -93,6 +98,7 @@ export function createSpendEngine(options: SpendEngineOptions): SpendEngine {
   let rowAttempts = 0
   let lastRetention = Number.NEGATIVE_INFINITY
   const timers: Array<ReturnType<typeof setInterval>> = []
+  const listeners: Array<(rows: readonly SpendLogRow[]) => void | Promise<void>> = []
 
   // Files are created on the first record (or adoption), never just by starting. After a stop that left rows
   // behind, the next file gets a new name: the old one is adopted like any orphan.
@@ -164,8 +170,9 @@ export function createSpendEngine(options: SpendEngineOptions): SpendEngine {
       return 'settled'
     }
     own.sync()
+    let applied: string[]
     try {
-      await settleBatch(
+      applied = await settleBatch(
         repos,
         batch.entries.map((entry) => entry.row),
         { keepRawRows: options.keepRawRows, proxyBudget: options.proxyBudget, now: new Date(clock.now()) },
@@ -178,6 +185,7 @@ export function createSpendEngine(options: SpendEngineOptions): SpendEngine {
     if (spool !== own) return 'failed'
     own.commit(batch.bytes)
     release(batch.entries)
+    notify(batch.entries, applied)
     if (isolate > 0) isolate -= 1
     rowAttempts = 0
     if (outageSince !== null) {
@@ -212,6 +220,17 @@ export function createSpendEngine(options: SpendEngineOptions): SpendEngine {
     backoffMs = Math.min(Math.max(backoffMs * 2, MIN_BACKOFF_MS), MAX_BACKOFF_MS)
     retryAt = Date.now() + backoffMs
     return 'failed'
+  }
+
+  function notify(entries: readonly SpoolEntry[], applied: readonly string[]): void {
+    if (listeners.length === 0 || applied.length === 0) return
+    const fresh = new Set(applied)
+    const rows = entries.map((entry) => entry.row).filter((row) => fresh.delete(row.requestId))
+    for (const listener of listeners) {
+      Promise.resolve()
+        .then(() => listener(rows))
+        .catch((error) => log.error('a spend settlement listener failed', { error: String(error) }))
+    }
   }
 
   async function drain(): Promise<FlushResult> {
@@ -268,6 +287,7 @@ export function createSpendEngine(options: SpendEngineOptions): SpendEngine {
       if (started && !stopping && pending.count >= batchSize) drainInBackground()
     },
     pendingSpend: (kind, id) => pending.spendOf(kind, id),
+    onSettled: (listener) => void listeners.push(listener),
     backlog: currentBacklog,
     flush,
     async start() {

@@ -103,3 +103,22 @@ test('orphans are adopted only when their owner is gone: dead pid, stale heartbe
   ])
   expect(readdirSync(dir).sort()).toEqual(['elsewhere.jsonl', 'elsewhere.lock', 'live.jsonl', 'live.lock'])
 })
+
+test('a large orphan is adopted in chunks without splitting a line', () => {
+  const dir = folder()
+  const padding = { note: 'y'.repeat(1_500) }
+  const lines = Array.from({ length: 6_000 }, (_, i) => encodeEntry(entry(i, padding))).join('')
+  writeFileSync(join(dir, 'big-orphan.jsonl'), lines)
+  let chunks = 0
+  const ids: string[] = []
+  expect(
+    adoptOrphans(dir, 'me', (adoption) => {
+      chunks += 1
+      expect(adoption.invalid).toEqual([])
+      ids.push(...adoption.entries.map((e) => e.row.requestId))
+    }),
+  ).toBe(6_000)
+  expect(chunks).toBeGreaterThan(1)
+  expect(ids).toEqual(Array.from({ length: 6_000 }, (_, i) => `r-${i}`))
+  expect(readdirSync(dir)).toEqual([])
+})

@@ -296,10 +296,35 @@ export class SpoolFile {
 
 export type Adoption = { instance: string; entries: SpoolEntry[]; invalid: string[] }
 
+/** Calls `each` with the lines of a file, a few megabytes at a time (a last line without a newline included). */
+function forEachLineChunk(path: string, each: (lines: string[]) => void): void {
+  const fd = openSync(path, 'r')
+  try {
+    const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES)
+    let carry = Buffer.alloc(0)
+    for (let position = 0; ; ) {
+      const read = readSync(fd, buffer, 0, buffer.length, position)
+      if (read === 0) break
+      position += read
+      const data = Buffer.concat([carry, buffer.subarray(0, read)])
+      const end = data.lastIndexOf(10)
+      if (end === -1) {
+        carry = data
+        continue
+      }
+      each(data.toString('utf8', 0, end).split('\n'))
+      carry = Buffer.from(data.subarray(end + 1))
+    }
+    if (carry.length > 0) each([carry.toString('utf8')])
+  } finally {
+    closeSync(fd)
+  }
+}
+
 /**
- * Takes over the spools in `folder` whose owners are gone, one at a time: `accept` must make the entries
- * durable elsewhere (the adopter's own spool, `selfInstance`) before it returns; the orphan files are deleted
- * after it.
+ * Takes over the spools in `folder` whose owners are gone, one at a time: `accept` (called per chunk of lines)
+ * must make the entries durable elsewhere (the adopter's own spool, `selfInstance`) before it returns; an
+ * orphan's files are deleted after its last chunk.
  */
 export function adoptOrphans(folder: string, selfInstance: string, accept: (adoption: Adoption) => void): number {
   if (!existsSync(folder)) return 0
@@ -327,17 +352,19 @@ export function adoptOrphans(folder: string, selfInstance: string, accept: (adop
       continue
     }
     if (existsSync(spoolPath)) {
-      const text = readFileSync(spoolPath, 'utf8')
-      const entries: SpoolEntry[] = []
-      const invalid: string[] = []
-      for (const line of text.split('\n')) {
-        if (line === '') continue
-        const entry = decodeEntry(line)
-        if (entry) entries.push(entry)
-        else invalid.push(line)
-      }
-      accept({ instance, entries, invalid })
-      adopted += entries.length
+      // In chunks: the spool of an instance that was down for long can be larger than memory should hold.
+      forEachLineChunk(spoolPath, (lines) => {
+        const entries: SpoolEntry[] = []
+        const invalid: string[] = []
+        for (const line of lines) {
+          if (line === '') continue
+          const entry = decodeEntry(line)
+          if (entry) entries.push(entry)
+          else invalid.push(line)
+        }
+        accept({ instance, entries, invalid })
+        adopted += entries.length
+      })
       unlinkIfPresent(spoolPath)
     }
     unlinkIfPresent(`${spoolPath}.compact`)
