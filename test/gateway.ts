@@ -2,7 +2,7 @@
  * An in-process gateway for tests: a fresh database on the given engine, the real app, a manual clock by
  * default, and `call()` speaking HTTP through `app.handle`.
  */
-import { mkdtempSync } from 'node:fs'
+import { randomUUID } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createApp, type App } from '../src/app'
@@ -44,8 +44,8 @@ export type GatewayOptions = {
 export async function startGateway(engine: TestEngine, options: GatewayOptions = {}): Promise<TestGateway> {
   const clock = options.clock ?? new ManualClock()
   const store = await openTestStore(engine, clock instanceof ManualClock ? clock : new ManualClock())
-  // Each gateway spools spend in its own temp folder unless the test names one.
-  const spoolDir = mkdtempSync(join(tmpdir(), 'tollgate-spool-'))
+  // Each gateway spools spend in its own temp folder (created on first use) unless the test names one.
+  const spoolDir = join(tmpdir(), `tollgate-spool-${randomUUID()}`)
   const config = {
     ...options.config,
     general_settings: { master_key: MASTER_KEY, spend_spool_dir: spoolDir, ...options.config?.general_settings },
