@@ -20,6 +20,7 @@ import { createMetrics, type Metrics } from './metrics/registry'
 import type { RateLimiter } from './governance/rate-limits/limiter'
 import type { FloatCounters } from './governance/rate-limits/store'
 import { createMultiInstance } from './multi-instance'
+import { createSpendEngineFor, type SpendEngine } from './spend/setup'
 import { VERSION } from './version'
 
 export type AppContext = {
@@ -38,6 +39,8 @@ export type AppContext = {
   readonly rateLimiter: RateLimiter
   /** Budget counters shared across instances (Redis when configured, else this process). */
   readonly counters: FloatCounters
+  /** Spend accounting: `spend.record(row)` for every finished request (src/spend/engine.ts). */
+  readonly spend: SpendEngine
   readonly version: string
 }
 
@@ -97,5 +100,6 @@ export async function createAppContext(options: AppContextOptions): Promise<AppC
   lifecycle.onStart(() => shared.start(invalidator.receive))
   lifecycle.onStop(() => shared.stop())
   const { rateLimiter, counters } = shared
-  return { settings, database, repos, clock, log, admin, caches, invalidator, authenticator, lifecycle, metrics, rateLimiter, counters, version: VERSION }
+  const spend = createSpendEngineFor({ settings, database, repos, clock, log, metrics, lifecycle })
+  return { settings, database, repos, clock, log, admin, caches, invalidator, authenticator, lifecycle, metrics, rateLimiter, counters, spend, version: VERSION }
 }

@@ -10,6 +10,7 @@ import { healthRoutes } from './modules/health/routes'
 import { budgetRoutes } from './modules/budgets/routes'
 import { keyRoutes } from './modules/keys/routes'
 import { metricsRoutes } from './modules/metrics/routes'
+import { spendRoutes } from './modules/spend/routes'
 import { teamRoutes } from './modules/teams/routes'
 
 export function createApp(context: AppContext) {
@@ -21,6 +22,7 @@ export function createApp(context: AppContext) {
     .use(teamRoutes(context))
     .use(keyRoutes(context))
     .use(metricsRoutes(context))
+    .use(spendRoutes(context))
 }
 
 export type App = ReturnType<typeof createApp>

@@ -8,6 +8,7 @@ import postgres from 'postgres'
 import { buildBinary, emptyFolder, runBinary, startBinary, type RunningBinary } from './binary'
 import { describePostgres, postgresEngine } from './engines'
 import { VERSION } from '../src/version'
+import pgMigrations from '../drizzle/pg/meta/_journal.json'
 
 let binary: string
 beforeAll(async () => {
@@ -95,7 +96,8 @@ describePostgres('the compiled binary on Postgres', () => {
       const client = postgres(database.url, { max: 1 })
       const [{ count }] = await client`select count(*)::int as count from tollgate_migrations`
       await client.end()
-      expect(count).toBe(1)
+      // Each embedded migration applied once, although both processes migrated at the same moment.
+      expect(count).toBe(pgMigrations.entries.length)
     } finally {
       await Promise.all([a.stop(), b.stop()])
       await database.drop()

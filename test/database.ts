@@ -5,7 +5,7 @@ import type { Repositories } from '../src/db/ports'
 import { ManualClock } from '../src/lib/clock'
 import type { TestEngine } from './engines'
 
-export type TestStore = { database: Database; repos: Repositories; clock: ManualClock; close(): Promise<void> }
+export type TestStore = { url: string; database: Database; repos: Repositories; clock: ManualClock; close(): Promise<void> }
 
 /** A fresh, migrated database on `engine` with repositories over it and a manual clock. */
 export async function openTestStore(engine: TestEngine, clock = new ManualClock()): Promise<TestStore> {
@@ -13,6 +13,7 @@ export async function openTestStore(engine: TestEngine, clock = new ManualClock(
   const database = await openDatabase(target.url, { poolSize: 4 })
   await database.migrate()
   return {
+    url: target.url,
     database,
     repos: createRepositories(database, clock),
     clock,

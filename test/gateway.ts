@@ -2,6 +2,9 @@
  * An in-process gateway for tests: a fresh database on the given engine, the real app, a manual clock by
  * default, and `call()` speaking HTTP through `app.handle`.
  */
+import { randomUUID } from 'node:crypto'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createApp, type App } from '../src/app'
 import { createAppContext, type AppContext } from '../src/app-context'
 import { settingsFromObject } from '../src/config/load'
@@ -41,7 +44,12 @@ export type GatewayOptions = {
 export async function startGateway(engine: TestEngine, options: GatewayOptions = {}): Promise<TestGateway> {
   const clock = options.clock ?? new ManualClock()
   const store = await openTestStore(engine, clock instanceof ManualClock ? clock : new ManualClock())
-  const config = { ...options.config, general_settings: { master_key: MASTER_KEY, ...options.config?.general_settings } }
+  // Each gateway spools spend in its own temp folder (created on first use) unless the test names one.
+  const spoolDir = join(tmpdir(), `tollgate-spool-${randomUUID()}`)
+  const config = {
+    ...options.config,
+    general_settings: { master_key: MASTER_KEY, spend_spool_dir: spoolDir, ...options.config?.general_settings },
+  }
   const settings = settingsFromObject(config, options.env ?? {})
   const log = createMemoryLogger()
   const context = await createAppContext({ settings, database: store.database, clock, log })

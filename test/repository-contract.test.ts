@@ -29,6 +29,7 @@ const rowTypesMatch: { [T in Tables]: Same<(typeof pg)[T]['$inferSelect'], (type
   auditLog: true,
   settings: true,
   jobLeases: true,
+  settledRequests: true,
 }
 
 function keyRow(token: string, overrides: Partial<KeyRow> = {}) {
@@ -135,6 +136,25 @@ describeEachEngine('repository contract', (engine) => {
     expect((await store.repos.teams.get('team-1'))!.spend).toBe(3.5e-6 + 1.5e-6)
   })
 
+  test('ordered spend folds add amounts one after another, skip missing rows and survive chunking', async () => {
+    const { repos } = store
+    await repos.teams.insert({ teamId: 'fold-b', metadata: {}, models: [], teamMemberPermissions: [] })
+    await repos.teams.insert({ teamId: 'fold-a', metadata: {}, models: [], teamMemberPermissions: [] })
+    await repos.teams.addSpend('fold-a', 0.1)
+    // 450 amounts for one id: more than one statement (and round) of the fold.
+    const many = Array.from({ length: 450 }, (_, i) => (i % 7) * 1.1e-7 + 3.3e-9)
+    await repos.teams.addSpendInOrder([
+      { id: 'fold-b', amounts: many },
+      { id: 'fold-a', amounts: [0.2, 0.3] },
+      { id: 'no-such-team', amounts: [1] },
+    ])
+    expect((await repos.teams.get('fold-a'))!.spend).toBe(0.1 + 0.2 + 0.3)
+    expect((await repos.teams.get('fold-b'))!.spend).toBe(many.reduce((sum, x) => sum + x, 0))
+    expect(await repos.teams.get('no-such-team')).toBeNull()
+    await repos.teams.delete('fold-a')
+    await repos.teams.delete('fold-b')
+  })
+
   test('teams: list filters by organization, alias, ids and member, and counts', async () => {
     const { repos } = store
     await repos.teams.insert({ teamId: 'team-2', teamAlias: 'Alpha', organizationId: 'org-1', metadata: {}, models: [], teamMemberPermissions: [] })
@@ -179,6 +199,12 @@ describeEachEngine('repository contract', (engine) => {
     expect(updated!.version).toBe(2)
     await repos.memberships.addSpend({ userId: 'u2', teamId: 'team-3' }, 0.25)
     expect((await repos.memberships.get({ userId: 'u2', teamId: 'team-3' }))!.spend).toBe(0.25)
+    await repos.memberships.addSpendInOrder([
+      { id: { userId: 'u2', teamId: 'team-3' }, amounts: [0.5, 1e-9] },
+      { id: { userId: 'u2', teamId: 'team-2' }, amounts: [2] },
+    ])
+    expect((await repos.memberships.get({ userId: 'u2', teamId: 'team-3' }))!.spend).toBe(0.25 + 0.5 + 1e-9)
+    expect((await repos.memberships.get({ userId: 'u2', teamId: 'team-2' }))!.spend).toBe(2)
     await repos.memberships.resetSpend({ userId: 'u2', teamId: 'team-3' })
     expect((await repos.memberships.get({ userId: 'u2', teamId: 'team-3' }))!.spend).toBe(0)
     expect((await repos.memberships.deleteByUser('u2')).length).toBe(2)
@@ -234,6 +260,20 @@ describeEachEngine('repository contract', (engine) => {
     await repos.keys.addModelSpend('a'.repeat(64), 'gpt-4o', 0.5)
     await repos.keys.addModelSpend('a'.repeat(64), 'gpt-4o', 0.25)
     expect((await repos.keys.get('a'.repeat(64)))!.modelSpend).toEqual({ 'gpt-4o': 0.75 })
+    await repos.keys.addModelSpendInOrder([
+      { token: 'a'.repeat(64), model: 'gpt-4o', amounts: [0.1, 0.2] },
+      { token: 'a'.repeat(64), model: 'llama', amounts: [1] },
+      { token: 'z'.repeat(64), model: 'gpt-4o', amounts: [5] },
+    ])
+    expect((await repos.keys.get('a'.repeat(64)))!.modelSpend).toEqual({ 'gpt-4o': 0.75 + 0.1 + 0.2, llama: 1 })
+    await repos.keys.update('a'.repeat(64), { modelSpend: { 'gpt-4o': 0.75 } })
+    expect(await repos.keys.zeroAllSpend()).toBe(3)
+    expect((await repos.keys.get('a'.repeat(64)))!).toMatchObject({ spend: 0, modelSpend: {} })
+    expect(await repos.teams.zeroAllSpend()).toBeGreaterThan(0)
+    expect((await repos.teams.list({})).rows.every((team) => team.spend === 0)).toBe(true)
+    // Back to the state the next tests expect.
+    await repos.keys.update('a'.repeat(64), { modelSpend: { 'gpt-4o': 0.75 } })
+    await repos.keys.addSpend('b'.repeat(64), 2)
     const rotated = await repos.keys.changeToken('a'.repeat(64), 'e'.repeat(64), 'sk-...eeee')
     expect(rotated!.token).toBe('e'.repeat(64))
     expect(rotated!.modelSpend).toEqual({ 'gpt-4o': 0.75 })
@@ -345,6 +385,12 @@ describeEachEngine('repository contract', (engine) => {
     await repos.endUsers.insert({ userId: 'customer-2', metadata: {}, blocked: true })
     expect((await repos.endUsers.list()).map((e) => e.userId)).toEqual(['customer-1', 'customer-2'])
     expect((await repos.endUsers.getMany(['customer-2', 'nobody'])).map((e) => e.blocked)).toEqual([true])
+    await repos.endUsers.ensureExist(['customer-3', 'customer-2', 'customer-3'], new Date(clock.now()))
+    expect((await repos.endUsers.get('customer-3'))!.spend).toBe(0)
+    expect((await repos.endUsers.get('customer-2'))!.blocked).toBe(true)
+    await repos.endUsers.addSpendInOrder([{ id: 'customer-3', amounts: [0.5, 0.25] }])
+    expect((await repos.endUsers.get('customer-3'))!.spend).toBe(0.75)
+    await repos.endUsers.delete('customer-3')
   })
 
   test('tags', async () => {
@@ -367,7 +413,29 @@ describeEachEngine('repository contract', (engine) => {
     expect((await repos.spendLogs.list({ requestId: 'chatcmpl-r-0002' }, { offset: 0, limit: 10 })).rows[0].requestId).toBe('r-0002')
     const janFirst = await repos.spendLogs.list({ start: new Date('2026-01-01T00:00:00Z'), end: new Date('2026-01-02T00:00:00Z') }, { offset: 0, limit: 100 })
     expect(janFirst.total).toBe(45)
-    expect(await repos.spendLogs.deleteOlderThan(new Date('2026-01-02T00:00:00Z'))).toBe(45)
+    await repos.spendLogs.insertMany([spendLog('r-cheap', { spend: 0.01, model: 'llama', endUser: 'c1', status: 'failure', userId: 'u1' })])
+    const narrow = await repos.spendLogs.list({ model: 'llama', endUser: 'c1', status: 'failure', minSpend: 0.005, maxSpend: 0.01 }, { offset: 0, limit: 10 })
+    expect(narrow.rows.map((r) => r.requestId)).toEqual(['r-cheap'])
+    expect((await repos.spendLogs.list({ minSpend: 0.02, model: 'llama' }, { offset: 0, limit: 10 })).total).toBe(0)
+    const days = await repos.spendLogs.summarizeByDay({ start: new Date('2026-01-01T00:00:00Z'), end: new Date('2026-01-03T00:00:00Z') })
+    expect(days).toEqual([
+      { day: '2026-01-01', apiKey: 'a'.repeat(64), userId: null, model: 'gpt-4o', spend: 45 * 0.5 },
+      { day: '2026-01-02', apiKey: 'a'.repeat(64), userId: null, model: 'gpt-4o', spend: 45 * 0.5 },
+    ])
+    expect(await repos.spendLogs.deleteOlderThan(new Date('2026-01-02T00:00:00Z'), 40)).toBe(40)
+    expect(await repos.spendLogs.deleteOlderThan(new Date('2026-01-02T00:00:00Z'))).toBe(5)
+  })
+
+  test('settled requests: the first mark of an id wins, repeats and duplicates are not fresh, old marks are pruned', async () => {
+    const { repos } = store
+    const at = new Date('2026-01-10T00:00:00Z')
+    expect((await repos.settledRequests.markSettled(['s-1', 's-2', 's-1'], at)).sort()).toEqual(['s-1', 's-2'])
+    expect(await repos.settledRequests.markSettled(['s-2', 's-3'], new Date('2026-01-20T00:00:00Z'))).toEqual(['s-3'])
+    const many = Array.from({ length: 900 }, (_, i) => `bulk-${i}`)
+    expect((await repos.settledRequests.markSettled(many, at)).length).toBe(900)
+    expect(await repos.settledRequests.deleteOlderThan(new Date('2026-01-15T00:00:00Z'), 500)).toBe(500)
+    expect(await repos.settledRequests.deleteOlderThan(new Date('2026-01-15T00:00:00Z'), 500)).toBe(402)
+    expect(await repos.settledRequests.markSettled(['s-1', 's-3'], at)).toEqual(['s-1'])
   })
 
   test('daily spend: increments merge duplicates and add to existing rows', async () => {
@@ -381,6 +449,28 @@ describeEachEngine('repository contract', (engine) => {
     expect(rows[0].apiRequests).toBe(3)
     expect(rows[0].failedRequests).toBe(1)
     expect((await repos.dailySpend.list({ entityType: 'team', entityIds: ['team-1'], from: '2026-01-01', to: '2026-01-31' })).length).toBe(2)
+  })
+
+  test('daily spend: grouped sums over an entity type, day range, key and model, and newest-first pages', async () => {
+    const { repos } = store
+    const row = (fields: Record<string, unknown>) => ({ entityType: 'key', entityId: 'k1', date: '2026-02-01', apiKey: 'k1', modelGroup: 'g', model: 'm', provider: 'openai', promptTokens: 10, completionTokens: 5, spend: 0.5, apiRequests: 1, successfulRequests: 1, failedRequests: 0, ...fields })
+    await repos.dailySpend.increment([
+      row({}),
+      row({ model: 'm2', spend: 0.25 }),
+      row({ entityId: 'k2', apiKey: 'k2', date: '2026-02-02', spend: 1, failedRequests: 1, successfulRequests: 0 }),
+      row({ entityId: '', apiKey: '', date: '2026-02-03', spend: 2 }),
+      row({ entityType: 'user', entityId: 'u1' }),
+    ])
+    const total = await repos.dailySpend.summarize({ entityType: 'key', from: '2026-02-01', to: '2026-02-28' }, [])
+    expect(total).toEqual([{ promptTokens: 40, completionTokens: 20, spend: 3.75, apiRequests: 4, successfulRequests: 3, failedRequests: 1 }])
+    const byDay = await repos.dailySpend.summarize({ entityType: 'key', from: '2026-02-01', to: '2026-02-02' }, ['date', 'apiKey'])
+    expect(byDay.map((r) => [r.date, r.apiKey, r.spend])).toEqual([['2026-02-01', 'k1', 0.75], ['2026-02-02', 'k2', 1]])
+    const filtered = await repos.dailySpend.summarize({ entityType: 'key', model: 'm', apiKey: 'k1', excludeEntityIds: [''] }, ['model'])
+    expect(filtered.map((r) => [r.model, r.spend])).toEqual([['m', 0.5]])
+    expect(await repos.dailySpend.summarize({ entityType: 'key', entityIds: [] }, ['entityId'])).toEqual([])
+    const page = await repos.dailySpend.page({ entityType: 'key', from: '2026-02-01' }, { offset: 0, limit: 2 })
+    expect(page.total).toBe(4)
+    expect(page.rows.map((r) => r.date)).toEqual(['2026-02-03', '2026-02-02'])
   })
 
   test('audit log: record and filtered, paged, newest-first listing', async () => {

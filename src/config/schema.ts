@@ -140,6 +140,10 @@ export const generalSettingsSchema = z.looseObject({
   proxy_budget_rescheduler_max_time: z.number().positive().optional(),
   disable_spend_logs: z.boolean().default(false),
   maximum_spend_logs_retention_period: durationText.optional(),
+  /** Tollgate: where the spend spool lives (default: `tollgate-spool/` next to a libSQL file, else in the working folder). */
+  spend_spool_dir: z.string().min(1).optional(),
+  /** Tollgate: `interval` (fdatasync before each flush, the default) or `always` (after every settlement). */
+  spend_spool_fsync: z.enum(['interval', 'always']).default('interval'),
   background_health_checks: z.boolean().default(false),
   health_check_interval: z.number().positive().default(300),
   health_check_details: z.boolean().default(true),

@@ -26,6 +26,7 @@ export type TagRow = typeof s.tags.$inferSelect
 export type TagInsert = typeof s.tags.$inferInsert
 export type SpendLogRow = typeof s.spendLogs.$inferSelect
 export type DailySpendRow = typeof s.dailySpend.$inferSelect
+export type SettledRequestRow = typeof s.settledRequests.$inferSelect
 export type AuditLogRow = typeof s.auditLog.$inferSelect
 export type DeletedKeyRow = typeof s.deletedKeys.$inferSelect
 export type DeletedTeamRow = typeof s.deletedTeams.$inferSelect
@@ -51,9 +52,20 @@ export interface EntityRepository<Row, Insert> {
   delete(id: string): Promise<Row | null>
 }
 
+/**
+ * Amounts added to one row's spend one after another, in this order (a left fold in double precision), so the
+ * stored value equals the sum of the amounts taken in settlement order, whatever the batch boundaries were.
+ */
+export type OrderedAmounts<Id = string> = { readonly id: Id; readonly amounts: readonly number[] }
+
 export interface SpendColumn {
   /** `spend = spend + amount`, atomically in SQL (never read-modify-write). */
   addSpend(id: string, amount: number): Promise<void>
+  /**
+   * Folds each id's amounts into its spend in one statement per chunk. Rows are locked in id order first (so
+   * concurrent settlements of several instances cannot deadlock); ids without a row are skipped.
+   */
+  addSpendInOrder(increments: readonly OrderedAmounts[]): Promise<void>
 }
 
 export interface BudgetWindowColumns<Row> {
@@ -73,6 +85,8 @@ export interface TeamRepository
     SpendColumn,
     BudgetWindowColumns<TeamRow> {
   list(filter: TeamFilter, page?: Page): Promise<Paged<TeamRow>>
+  /** `spend = 0` on every team (`/global/spend/reset`); returns how many rows. */
+  zeroAllSpend(): Promise<number>
 }
 
 export type MembershipId = { userId: string; teamId: string }
@@ -89,6 +103,8 @@ export interface TeamMembershipRepository {
   deleteByTeam(teamId: string): Promise<TeamMembershipRow[]>
   deleteByUser(userId: string): Promise<TeamMembershipRow[]>
   addSpend(id: MembershipId, amount: number): Promise<void>
+  /** As `SpendColumn.addSpendInOrder`, for (user, team) ids. */
+  addSpendInOrder(increments: readonly OrderedAmounts<MembershipId>[]): Promise<void>
   /** Starts a new window for the member: spend 0 (the window end lives on the budget row or the team). */
   resetSpend(id: MembershipId): Promise<void>
 }
@@ -111,6 +127,10 @@ export interface KeyRepository extends EntityRepository<KeyRow, KeyInsert>, Spen
   list(filter: KeyFilter, page: Page, sort?: { by: KeySortColumn; order: SortOrder }): Promise<Paged<KeyRow>>
   /** Moves spend under `model_spend[model]` too (per-model key budgets). */
   addModelSpend(token: string, model: string, amount: number): Promise<void>
+  /** Folds amounts into `model_spend[model]` in the given order; keys are locked in token order first. */
+  addModelSpendInOrder(increments: readonly { token: string; model: string; amounts: readonly number[] }[]): Promise<void>
+  /** `spend = 0` and an empty `model_spend` on every key (`/global/spend/reset`); returns how many rows. */
+  zeroAllSpend(): Promise<number>
   /** Replaces the primary key (rotation keeps the row: spend, limits and history stay). */
   changeToken(oldToken: string, newToken: string, keyName: string): Promise<KeyRow | null>
   /** Key aliases in alphabetical order, optionally those containing `search` (case-insensitive). */
@@ -180,6 +200,8 @@ export interface EndUserRepository
   list(page?: Page): Promise<EndUserRow[]>
   /** Increments spend, creating the row (no budget) when the end user was only seen in traffic. */
   upsertSpend(id: string, amount: number, now: Date): Promise<void>
+  /** Creates rows (no budget, spend 0) for end users seen in traffic that have none; existing rows are kept. */
+  ensureExist(ids: readonly string[], now: Date): Promise<void>
 }
 
 export interface TagRepository extends EntityRepository<TagRow, TagInsert>, SpendColumn {
@@ -194,7 +216,15 @@ export type SpendLogFilter = {
   requestId?: string
   start?: Date
   end?: Date
+  model?: string
+  endUser?: string
+  status?: string
+  minSpend?: number
+  maxSpend?: number
 }
+
+/** Spend of one UTC day for one (api key, user, model): the rows of `/spend/logs?summarize=true`. */
+export type SpendLogDaySummary = { day: string; apiKey: string; userId: string | null; model: string; spend: number }
 
 export interface SpendLogRepository {
   /** Inserts what is new (idempotent by request_id) and returns the request ids that were inserted. */
@@ -202,15 +232,51 @@ export interface SpendLogRepository {
   get(requestId: string): Promise<SpendLogRow | null>
   /** Newest first. */
   list(filter: SpendLogFilter, page: Page): Promise<Paged<SpendLogRow>>
-  deleteOlderThan(cutoff: Date): Promise<number>
+  /** Sums of spend per UTC day of `start_time`, api key, user and model; ordered by day. */
+  summarizeByDay(filter: SpendLogFilter): Promise<SpendLogDaySummary[]>
+  /** Deletes rows that started before `cutoff` (at most `limit` when given); returns how many. */
+  deleteOlderThan(cutoff: Date, limit?: number): Promise<number>
+}
+
+export interface SettledRequestRepository {
+  /** Records request ids as settled; returns the ones not recorded before (the exactly-once gate of spend). */
+  markSettled(requestIds: readonly string[], at: Date): Promise<string[]>
+  /** Forgets ids settled before `cutoff`, at most `limit`; returns how many. */
+  deleteOlderThan(cutoff: Date, limit: number): Promise<number>
 }
 
 export type DailySpendIncrement = Omit<DailySpendRow, never>
+export type DailySpendDimension = 'date' | 'entityId' | 'apiKey' | 'modelGroup' | 'model' | 'provider'
+/** Which rollup rows a report reads: one entity type, optionally some entities, a day range (inclusive), a key, a model. */
+export type DailySpendQuery = {
+  entityType: string
+  entityIds?: readonly string[]
+  /** Leaves out rows of these entities (e.g. `''`, the rows without one). */
+  excludeEntityIds?: readonly string[]
+  from?: string
+  to?: string
+  apiKey?: string
+  model?: string
+}
+export type DailySpendLineItem = Pick<DailySpendRow, 'date' | 'entityId' | 'model' | 'apiKey' | 'spend'> & { totalTokens: number }
+export type DailySpendSums = Pick<
+  DailySpendRow,
+  'promptTokens' | 'completionTokens' | 'spend' | 'apiRequests' | 'successfulRequests' | 'failedRequests'
+>
 
 export interface DailySpendRepository {
   /** Adds each row's sums to the row with the same identity, creating it when missing. */
   increment(rows: readonly DailySpendIncrement[]): Promise<void>
   list(filter: { entityType: string; entityIds?: readonly string[]; from: string; to: string }): Promise<DailySpendRow[]>
+  /** Sums grouped by the given dimensions (none: one total row), ordered by them. */
+  summarize<D extends DailySpendDimension>(query: DailySpendQuery, groupBy: readonly D[]): Promise<Array<Pick<DailySpendRow, D> & DailySpendSums>>
+  /** Raw rollup rows, newest day first, and how many match. */
+  page(query: DailySpendQuery, page: Page): Promise<Paged<DailySpendRow>>
+  /**
+   * The matching rows' day, entity, model, key and sums, unordered and ungrouped: for reports whose lines are
+   * (nearly) rollup rows, where grouping and sorting in SQL would cost more than it saves.
+   */
+  lineItems(query: DailySpendQuery): Promise<DailySpendLineItem[]>
 }
 
 export type AuditEntry = Omit<AuditLogRow, 'id' | 'changedAt'> & { changedAt?: Date }
@@ -248,6 +314,7 @@ export interface Repositories {
   readonly endUsers: EndUserRepository
   readonly tags: TagRepository
   readonly spendLogs: SpendLogRepository
+  readonly settledRequests: SettledRequestRepository
   readonly dailySpend: DailySpendRepository
   readonly audit: AuditLogRepository
   readonly settings: SettingsRepository

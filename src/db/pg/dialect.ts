@@ -22,6 +22,14 @@ export function utcDayOf(column: SQLWrapper): SQL<string> {
   return sql<string>`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD')`
 }
 
+/**
+ * Locks the rows `where` selects, in `orderBy` order, until the transaction ends. Writers that lock rows of
+ * several tables take them in one global order this way, so two instances settling at once cannot deadlock.
+ */
+export async function lockRowsInOrder(db: Db, table: SQLWrapper, where: SQL, orderBy: readonly SQLWrapper[]): Promise<void> {
+  await db.execute(sql`select 1 from ${table} where ${where} order by ${sql.join([...orderBy], sql`, `)} for update`)
+}
+
 export function isUniqueViolation(error: unknown): boolean {
   return errorCode(error) === '23505'
 }

@@ -11,7 +11,7 @@ import type {
   TagRow,
 } from '../ports'
 import type { RepositoryContext } from './context'
-import { addSpend, budgetWindows, entityRepository } from './entity'
+import { addSpend, addSpendInOrder, budgetWindows, entityRepository } from './entity'
 import { plus } from './expressions'
 
 export function budgetRepository(ctx: RepositoryContext): BudgetRepository {
@@ -36,12 +36,16 @@ export function budgetRepository(ctx: RepositoryContext): BudgetRepository {
   }
 }
 
+/** Rows per INSERT statement, well under both engines' bound-parameter limits. */
+const INSERT_CHUNK = 400
+
 export function endUserRepository(ctx: RepositoryContext): EndUserRepository {
   const { db, t } = ctx
   const e = t.endUsers
   return {
     ...entityRepository<EndUserRow, EndUserInsert>(ctx, e, e.userId),
     addSpend: addSpend(ctx, e, e.userId),
+    addSpendInOrder: addSpendInOrder<string>(ctx, e, [e.userId], (id) => [id]),
     list: (page) => {
       const query = db.select().from(e).orderBy(asc(e.createdAt), asc(e.userId))
       return page ? query.limit(page.limit).offset(page.offset) : query
@@ -52,6 +56,15 @@ export function endUserRepository(ctx: RepositoryContext): EndUserRepository {
         .values({ userId: id, spend: amount, metadata: {}, version: 1, createdAt: now, updatedAt: now })
         .onConflictDoUpdate({ target: e.userId, set: { spend: plus(e.spend, amount) } })
     },
+    async ensureExist(ids, now) {
+      const sorted = [...new Set(ids)].sort()
+      for (let i = 0; i < sorted.length; i += INSERT_CHUNK) {
+        await db
+          .insert(e)
+          .values(sorted.slice(i, i + INSERT_CHUNK).map((userId) => ({ userId, metadata: {}, version: 1, createdAt: now, updatedAt: now })))
+          .onConflictDoNothing({ target: e.userId })
+      }
+    },
   }
 }
 
@@ -61,6 +74,7 @@ export function tagRepository(ctx: RepositoryContext): TagRepository {
   return {
     ...entityRepository<TagRow, TagInsert>(ctx, g, g.tagName),
     addSpend: addSpend(ctx, g, g.tagName),
+    addSpendInOrder: addSpendInOrder<string>(ctx, g, [g.tagName], (id) => [id]),
     list: () => db.select().from(g).orderBy(asc(g.tagName)),
   }
 }

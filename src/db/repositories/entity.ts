@@ -2,9 +2,9 @@
  * The operations shared by every table with a single-column id: get, insert with lifecycle columns, versioned
  * partial update, delete, atomic spend increments and compare-and-set window resets.
  */
-import { and, eq, inArray, isNotNull, lte, type SQL } from 'drizzle-orm'
+import { and, eq, inArray, isNotNull, lte, or, sql, type SQL } from 'drizzle-orm'
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core'
-import type { EntityRepository, NewRow, Patch } from '../ports'
+import type { EntityRepository, NewRow, OrderedAmounts, Patch } from '../ports'
 import { nowOf, withLifecycle, type RepositoryContext } from './context'
 import { increment, plus } from './expressions'
 
@@ -68,6 +68,92 @@ export function addSpend<Id = string>(ctx: RepositoryContext, table: SpendTable,
       .update(table)
       .set({ spend: plus(table.spend, amount) } as Loose)
       .where(select(value))
+  }
+}
+
+/** Terms per statement of a spend fold: far below both engines' parameter and expression-depth limits. */
+const FOLD_TERMS_PER_STATEMENT = 200
+
+/**
+ * `(column + a + b + …)`: `+` is left-associative in SQL, so this adds the amounts one after another, as
+ * separate increments would. (Nested parentheses would overflow SQLite's parser stack at ~100 levels.)
+ */
+function fold(column: PgColumn, amounts: readonly number[]): SQL {
+  return sql`(${sql.join([sql`${column}`, ...amounts.map((amount) => sql`${amount}`)], sql` + `)})`
+}
+
+function compareIds(a: readonly string[], b: readonly string[]): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1
+  return 0
+}
+
+/**
+ * `addSpendInOrder` for a table whose id is one or more text columns: rows are locked in id order, then each
+ * chunk is one `UPDATE … SET spend = CASE WHEN id = … THEN ((spend + a) + b) … END`. An id with more amounts
+ * than fit one statement continues in the next round, so the fold order is kept.
+ */
+export function addSpendInOrder<Id>(
+  ctx: RepositoryContext,
+  table: SpendTable,
+  idColumns: readonly PgColumn[],
+  idValues: (id: Id) => readonly string[],
+) {
+  const matches = (id: Id) => {
+    const values = idValues(id)
+    return and(...idColumns.map((column, i) => eq(column, values[i])))!
+  }
+  return async (increments: readonly OrderedAmounts<Id>[]): Promise<void> => {
+    const sorted = increments.filter((increment) => increment.amounts.length > 0).sort((a, b) => compareIds(idValues(a.id), idValues(b.id)))
+    if (sorted.length === 0) return
+    await lockInChunks(ctx, table, idColumns, sorted.map((increment) => matches(increment.id)))
+    for (let round = 0; ; round++) {
+      const slices = sorted
+        .map((increment) => ({ id: increment.id, amounts: increment.amounts.slice(round * FOLD_TERMS_PER_STATEMENT, (round + 1) * FOLD_TERMS_PER_STATEMENT) }))
+        .filter((slice) => slice.amounts.length > 0)
+      if (slices.length === 0) return
+      for (const chunk of chunksByTerms(slices)) {
+        const cases = chunk.map((slice) => sql`when ${matches(slice.id)} then ${fold(table.spend, slice.amounts)}`)
+        await ctx.db
+          .update(table)
+          .set({ spend: sql`case ${sql.join(cases, sql` `)} else ${table.spend} end` } as Loose)
+          .where(or(...chunk.map((slice) => matches(slice.id))))
+      }
+    }
+  }
+}
+
+/** Locks rows (Postgres; a no-op on libSQL) in id order, a bounded number of ids per statement. */
+export async function lockInChunks(ctx: RepositoryContext, table: PgTable, idColumns: readonly PgColumn[], matches: readonly SQL[]) {
+  for (let i = 0; i < matches.length; i += FOLD_TERMS_PER_STATEMENT) {
+    await ctx.dialect.lockRowsInOrder(ctx.db, table, or(...matches.slice(i, i + FOLD_TERMS_PER_STATEMENT))!, idColumns)
+  }
+}
+
+function chunksByTerms<T extends { amounts: readonly number[] }>(slices: readonly T[]): T[][] {
+  const chunks: T[][] = []
+  let current: T[] = []
+  let terms = 0
+  for (const slice of slices) {
+    if (current.length > 0 && terms + slice.amounts.length > FOLD_TERMS_PER_STATEMENT) {
+      chunks.push(current)
+      current = []
+      terms = 0
+    }
+    current.push(slice)
+    terms += slice.amounts.length
+  }
+  if (current.length > 0) chunks.push(current)
+  return chunks
+}
+
+/** `spend = 0` (and `also`) on every row; returns how many. */
+export function zeroAllSpend(ctx: RepositoryContext, table: SpendTable, also: Record<string, unknown> = {}) {
+  return async (): Promise<number> => {
+    const rows = await ctx.db
+      .update(table)
+      .set({ spend: 0, ...also } as Loose)
+      .returning({ spend: table.spend })
+    return rows.length
   }
 }
 

@@ -10,7 +10,7 @@ import type { RepositoryContext } from './context'
 import { budgetRepository, endUserRepository, tagRepository } from './budgets'
 import { archiveRepository, keyRepository, keyRotationRepository } from './keys'
 import { auditLogRepository, jobLeaseRepository, settingsRepository } from './platform'
-import { dailySpendRepository, spendLogRepository } from './spend'
+import { dailySpendRepository, settledRequestRepository, spendLogRepository } from './spend'
 import { teamMembershipRepository, teamRepository } from './teams'
 import { organizationMembershipRepository, organizationRepository, userRepository } from './users'
 import { sql } from 'drizzle-orm'
@@ -33,6 +33,7 @@ function build(ctx: RepositoryContext): Repositories {
     endUsers: endUserRepository(ctx),
     tags: tagRepository(ctx),
     spendLogs: spendLogRepository(ctx),
+    settledRequests: settledRequestRepository(ctx),
     dailySpend: dailySpendRepository(ctx),
     audit: auditLogRepository(ctx),
     settings: settingsRepository(ctx),

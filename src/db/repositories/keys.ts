@@ -3,7 +3,7 @@ import type { AnyPgColumn } from 'drizzle-orm/pg-core'
 import type { ArchiveRepository, KeyInsert, KeyRepository, KeyRotationRepository, KeyRow, KeySortColumn } from '../ports'
 import { newId } from '../../lib/ids'
 import { nowOf, type RepositoryContext } from './context'
-import { addSpend, budgetWindows, entityRepository } from './entity'
+import { addSpend, addSpendInOrder, budgetWindows, entityRepository, lockInChunks, zeroAllSpend } from './entity'
 import { increment } from './expressions'
 
 export function keyRepository(ctx: RepositoryContext): KeyRepository {
@@ -20,6 +20,8 @@ export function keyRepository(ctx: RepositoryContext): KeyRepository {
   return {
     ...entityRepository<KeyRow, KeyInsert>(ctx, k, k.token),
     addSpend: addSpend(ctx, k, k.token),
+    addSpendInOrder: addSpendInOrder<string>(ctx, k, [k.token], (id) => [id]),
+    zeroAllSpend: zeroAllSpend(ctx, k, { modelSpend: {} }),
     ...budgetWindows<KeyRow>(ctx, k, k.token),
     async getByAlias(alias) {
       const [row] = await db.select().from(k).where(eq(k.keyAlias, alias)).limit(1)
@@ -60,6 +62,31 @@ export function keyRepository(ctx: RepositoryContext): KeyRepository {
       if (!row) return
       const next = { ...row.modelSpend, [model]: (row.modelSpend[model] ?? 0) + amount }
       await db.update(k).set({ modelSpend: next }).where(eq(k.token, token))
+    },
+    async addModelSpendInOrder(increments) {
+      const byToken = new Map<string, { model: string; amounts: readonly number[] }[]>()
+      for (const increment of increments) {
+        if (increment.amounts.length === 0) continue
+        const list = byToken.get(increment.token) ?? []
+        list.push(increment)
+        byToken.set(increment.token, list)
+      }
+      const tokens = [...byToken.keys()].sort()
+      if (tokens.length === 0) return
+      // A read-modify-write of a small JSON map, safe because the rows are locked (Postgres) or the database is
+      // (libSQL, one writer) until the settling transaction commits.
+      await lockInChunks(ctx, k, [k.token], tokens.map((token) => eq(k.token, token)))
+      const rows = await db.select({ token: k.token, modelSpend: k.modelSpend }).from(k).where(inArray(k.token, tokens))
+      const current = new Map(rows.map((row) => [row.token, row.modelSpend]))
+      for (const token of tokens) {
+        const before = current.get(token)
+        if (!before) continue
+        const next = { ...before }
+        for (const { model, amounts } of byToken.get(token)!) {
+          next[model] = amounts.reduce((sum, amount) => sum + amount, next[model] ?? 0)
+        }
+        await db.update(k).set({ modelSpend: next }).where(eq(k.token, token))
+      }
     },
     async changeToken(oldToken, newToken, keyName) {
       const [row] = await db

@@ -1,7 +1,7 @@
 import { and, asc, count, eq, inArray, isNull } from 'drizzle-orm'
 import type { MembershipId, TeamInsert, TeamMembershipInsert, TeamMembershipRepository, TeamMembershipRow, TeamRepository, TeamRow } from '../ports'
 import { nowOf, type RepositoryContext } from './context'
-import { addSpend, budgetWindows, entityRepository, rowOperations } from './entity'
+import { addSpend, addSpendInOrder, budgetWindows, entityRepository, rowOperations, zeroAllSpend } from './entity'
 import { increment } from './expressions'
 
 export function teamRepository(ctx: RepositoryContext): TeamRepository {
@@ -9,6 +9,8 @@ export function teamRepository(ctx: RepositoryContext): TeamRepository {
   return {
     ...entityRepository<TeamRow, TeamInsert>(ctx, t.teams, t.teams.teamId),
     addSpend: addSpend(ctx, t.teams, t.teams.teamId),
+    addSpendInOrder: addSpendInOrder<string>(ctx, t.teams, [t.teams.teamId], (id) => [id]),
+    zeroAllSpend: zeroAllSpend(ctx, t.teams),
     ...budgetWindows<TeamRow>(ctx, t.teams, t.teams.teamId),
     async list(filter, page) {
       const conditions = []
@@ -47,6 +49,7 @@ export function teamMembershipRepository(ctx: RepositoryContext): TeamMembership
     deleteByTeam: (teamId) => db.delete(m).where(eq(m.teamId, teamId)).returning(),
     deleteByUser: (userId) => db.delete(m).where(eq(m.userId, userId)).returning(),
     addSpend: addSpend<MembershipId>(ctx, m, byId),
+    addSpendInOrder: addSpendInOrder<MembershipId>(ctx, m, [m.userId, m.teamId], (id) => [id.userId, id.teamId]),
     async resetSpend(id) {
       await db.update(m).set({ spend: 0, version: increment(m.version), updatedAt: nowOf(ctx) }).where(byId(id))
     },

@@ -14,7 +14,7 @@ import type {
   UserSortColumn,
 } from '../ports'
 import type { RepositoryContext } from './context'
-import { addSpend, budgetWindows, entityRepository, rowOperations } from './entity'
+import { addSpend, addSpendInOrder, budgetWindows, entityRepository, rowOperations } from './entity'
 
 export function userRepository(ctx: RepositoryContext): UserRepository {
   const { db, t } = ctx
@@ -30,6 +30,7 @@ export function userRepository(ctx: RepositoryContext): UserRepository {
   return {
     ...entityRepository<UserRow, UserInsert>(ctx, u, u.userId),
     addSpend: addSpend(ctx, u, u.userId),
+    addSpendInOrder: addSpendInOrder<string>(ctx, u, [u.userId], (id) => [id]),
     ...budgetWindows<UserRow>(ctx, u, u.userId),
     findByEmail: (email) => db.select().from(u).where(eq(sql`lower(${u.userEmail})`, email.toLowerCase())),
     async list(filter, page, sort = { by: 'created_at', order: 'desc' }) {
@@ -70,6 +71,7 @@ export function organizationRepository(ctx: RepositoryContext): OrganizationRepo
   return {
     ...entityRepository<OrganizationRow, OrganizationInsert>(ctx, o, o.organizationId),
     addSpend: addSpend(ctx, o, o.organizationId),
+    addSpendInOrder: addSpendInOrder<string>(ctx, o, [o.organizationId], (id) => [id]),
     list: (filter) =>
       db
         .select()

@@ -22,6 +22,9 @@ export function utcDayOf(column: SQLWrapper): SQL<string> {
   return sql<string>`strftime('%Y-%m-%d', ${column} / 1000, 'unixepoch')`
 }
 
+/** SQLite has one writer per database: a write transaction already excludes every other, so there is nothing to lock. */
+export async function lockRowsInOrder(_db: Db, _table: SQLWrapper, _where: SQL, _orderBy: readonly SQLWrapper[]): Promise<void> {}
+
 export function isUniqueViolation(error: unknown): boolean {
   const text = describe(error)
   return text.includes('UNIQUE constraint failed') || text.includes('SQLITE_CONSTRAINT_PRIMARYKEY')

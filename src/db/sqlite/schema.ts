@@ -285,7 +285,22 @@ export const dailySpend = sqliteTable(
   (t) => [
     primaryKey({ columns: [t.entityType, t.entityId, t.date, t.apiKey, t.modelGroup, t.model, t.provider] }),
     index('daily_spend_date_idx').on(t.date),
+    // Reports read one entity type over a date range.
+    index('daily_spend_entity_type_date_idx').on(t.entityType, t.date),
   ],
+)
+
+/**
+ * Request ids whose settlement has been applied: the exactly-once gate of spend accounting, independent of
+ * whether raw spend_logs rows are kept (`disable_spend_logs`) or pruned. Pruned after a horizon.
+ */
+export const settledRequests = sqliteTable(
+  'settled_requests',
+  {
+    requestId: text('request_id').primaryKey(),
+    settledAt: at('settled_at').notNull(),
+  },
+  (t) => [index('settled_requests_settled_at_idx').on(t.settledAt)],
 )
 
 export const auditLog = sqliteTable(

@@ -1,5 +1,6 @@
 import type { AppContext } from '../../app-context'
 import { formatTimestamp } from '../../lib/time'
+import type { SpendBacklog } from '../../spend/engine'
 
 export type ReadinessReport = {
   status: 'connected' | 'unhealthy'
@@ -8,9 +9,11 @@ export type ReadinessReport = {
   litellm_version: string
   success_callbacks: string[]
   last_updated: string | null
+  /** Settlements of this instance not yet written to the database, and the age of the oldest (Tollgate). */
+  spend_spool: SpendBacklog
 }
 
-export async function readiness(context: Pick<AppContext, 'repos' | 'settings' | 'clock' | 'version'>): Promise<ReadinessReport> {
+export async function readiness(context: Pick<AppContext, 'repos' | 'settings' | 'clock' | 'version' | 'spend'>): Promise<ReadinessReport> {
   const connected = await context.repos.ping().then(
     () => true,
     () => false,
@@ -22,5 +25,6 @@ export async function readiness(context: Pick<AppContext, 'repos' | 'settings' |
     litellm_version: context.version,
     success_callbacks: [],
     last_updated: formatTimestamp(new Date(context.clock.now())),
+    spend_spool: context.spend.backlog(),
   }
 }
