@@ -79,6 +79,29 @@ describeEachEngine('budget tiers', (engine) => {
     expect(audit.total).toBe(1)
   })
 
+  test('a tier links keys, customers and organizations; a new window length restarts the spend of everything on it', async () => {
+    await gateway.call('POST', '/budget/new', { body: { budget_id: 'shared', max_budget: 10, budget_duration: '1d' } })
+    const key = await gateway.call('POST', '/key/generate', { body: { budget_id: 'shared' } })
+    expect(key.body.litellm_budget_table).toMatchObject({ budget_id: 'shared', max_budget: 10 })
+    const ownWindow = await gateway.call('POST', '/key/generate', { body: { budget_id: 'shared', budget_duration: '1h' } })
+    await gateway.call('POST', '/customer/new', { body: { user_id: 'cust', budget_id: 'shared' } })
+    await gateway.call('POST', '/organization/new', { body: { organization_id: 'org', organization_alias: 'Org', budget_id: 'shared' } })
+    const { repos } = gateway.store
+    await Promise.all([repos.keys.addSpend(key.body.token, 1), repos.keys.addSpend(ownWindow.body.token, 1), repos.endUsers.addSpend('cust', 1), repos.organizations.addSpend('org', 1)])
+
+    const referenced = await gateway.call('POST', '/budget/delete', { body: { id: 'shared' } })
+    expect(referenced.body.error.message).toBe('Budget shared is still referenced by 4 objects')
+    await gateway.call('POST', '/budget/update', { body: { budget_id: 'shared', max_budget: 20 } })
+    expect((await repos.endUsers.get('cust'))!.spend).toBe(1)
+    await gateway.call('POST', '/budget/update', { body: { budget_id: 'shared', budget_duration: '1w' } })
+    expect((await repos.keys.get(key.body.token))!.spend).toBe(0)
+    expect((await repos.endUsers.get('cust'))!.spend).toBe(0)
+    expect((await repos.organizations.get('org'))!.spend).toBe(0)
+    // A key with a window of its own keeps its spend: the tier's window is not its window.
+    expect((await repos.keys.get(ownWindow.body.token))!.spend).toBe(1)
+    expect((await gateway.call('GET', '/customer/info?end_user_id=cust')).body.litellm_budget_table.max_budget).toBe(20)
+  })
+
   test('budget routes need an admin credential', async () => {
     expect((await gateway.call('GET', '/budget/list', { key: null })).body.error).toEqual({
       message: 'No api key passed in.',
