@@ -66,6 +66,8 @@ describeEachEngine('budget tiers', (engine) => {
   test('info, settings and delete', async () => {
     const info = await gateway.call('POST', '/budget/info', { body: { budgets: ['tier-1', 'nope'] } })
     expect(info.body.map((b: any) => b.budget_id)).toEqual(['tier-1'])
+    const none = await gateway.call('POST', '/budget/info', { body: { budgets: [] } })
+    expect(none.body.error).toMatchObject({ code: 400, message: "Specify list of budget id's to query. Passed in=[]" })
     const settings = await gateway.call('GET', '/budget/settings?budget_id=tier-1')
     expect(settings.body.find((f: any) => f.field_name === 'max_budget')).toMatchObject({ field_value: 0, stored_in_db: true })
     await gateway.store.repos.keys.insert({ token: 'f'.repeat(64), keyName: 'sk-...ffff', budgetId: 'tier-1', models: [], aliases: {}, metadata: {}, allowedRoutes: [], modelMaxBudget: {}, modelSpend: {} })

@@ -65,6 +65,7 @@ export async function updateBudget(deps: Deps, actor: ChangeActor, body: UpdateB
 }
 
 export async function budgetInfo(deps: Deps, budgetIds: string[]) {
+  if (budgetIds.length === 0) throw badRequest("Specify list of budget id's to query. Passed in=[]", 'budgets')
   const rows = await deps.repos.budgets.getMany(budgetIds)
   return rows.map(budgetResponse)
 }
