@@ -12,8 +12,18 @@ import { keyRoutes } from './modules/keys/routes'
 import { metricsRoutes } from './modules/metrics/routes'
 import { spendRoutes } from './modules/spend/routes'
 import { teamRoutes } from './modules/teams/routes'
+import { userRoutes } from './modules/users/routes'
+import { organizationRoutes } from './modules/organizations/routes'
+import { customerRoutes } from './modules/customers/routes'
+import { tagRoutes } from './modules/tags/routes'
 
-export function createApp(context: AppContext) {
+/**
+ * What callers use of the app: `handle` (main.ts serves it, tests call it). Declared rather than inferred: the
+ * inferred type of every route's schema is too large for the compiler to compare.
+ */
+export type App = { handle(request: Request): Promise<Response> }
+
+export function createApp(context: AppContext): App {
   return new Elysia()
     .use(errorHandling({ log: context.log, isConnectionError: context.database.dialect.isConnectionError }))
     .use(jsonBodies(context.settings.config.general_settings.max_request_size_mb))
@@ -21,8 +31,10 @@ export function createApp(context: AppContext) {
     .use(budgetRoutes(context))
     .use(teamRoutes(context))
     .use(keyRoutes(context))
+    .use(userRoutes(context))
+    .use(organizationRoutes(context))
+    .use(customerRoutes(context))
+    .use(tagRoutes(context))
     .use(metricsRoutes(context))
     .use(spendRoutes(context))
 }
-
-export type App = ReturnType<typeof createApp>

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { createApp, type App } from '../src/app'
 import { createAppContext, type AppContext } from '../src/app-context'
 import { settingsFromObject } from '../src/config/load'
+import type { AuditLogRow } from '../src/db/ports'
 import { ManualClock, type Clock } from '../src/lib/clock'
 import { createMemoryLogger, type Logger } from '../src/lib/logger'
 import { openTestStore, type TestStore } from './database'
@@ -31,6 +32,8 @@ export type TestGateway = {
   readonly clock: Clock
   readonly log: Logger & { lines: Record<string, unknown>[] }
   call(method: string, path: string, options?: CallOptions): Promise<TestResponse>
+  /** The audit rows of one object, newest first (optionally of one action). */
+  audit(objectId: string, action?: string): Promise<AuditLogRow[]>
   close(): Promise<void>
 }
 
@@ -77,6 +80,9 @@ export async function startGateway(engine: TestEngine, options: GatewayOptions =
         parsed = JSON.parse(text)
       } catch {}
       return { status: response.status, body: parsed, text, headers: response.headers }
+    },
+    async audit(objectId, action) {
+      return (await store.repos.audit.list({ objectId, action }, { offset: 0, limit: 100 })).rows
     },
     async close() {
       await context.lifecycle.stop()

@@ -401,6 +401,50 @@ describeEachEngine('repository contract', (engine) => {
     expect((await repos.tags.update('prod', { description: null }))!.description).toBeNull()
   })
 
+  test('budgets: a new window resets the spend of every object on the row, keys with a window of their own excepted', async () => {
+    const { repos } = store
+    await repos.budgets.insert({ budgetId: 'b-linked', budgetDuration: '1d' })
+    await repos.organizations.insert({ organizationId: 'org-linked', organizationAlias: 'L', budgetId: 'b-linked', models: [], metadata: {}, spend: 1 })
+    await repos.endUsers.insert({ userId: 'eu-linked', budgetId: 'b-linked', metadata: {}, spend: 1 })
+    await repos.tags.insert({ tagName: 'tag-linked', budgetId: 'b-linked', models: [], spend: 1 })
+    await repos.organizationMemberships.insert({ userId: 'u-linked', organizationId: 'org-linked', userRole: 'internal_user', budgetId: 'b-linked', spend: 1 })
+    await repos.memberships.insert({ userId: 'u-linked', teamId: 'team-linked', role: 'user', budgetId: 'b-linked', spend: 1 })
+    const key = (token: string, budgetDuration: string | null) =>
+      repos.keys.insert({ token, keyName: 'sk-...', budgetId: 'b-linked', budgetDuration, spend: 1, models: [], aliases: {}, metadata: {}, allowedRoutes: [], modelMaxBudget: {}, modelSpend: {} })
+    await key('1'.repeat(64), null)
+    await key('2'.repeat(64), '1h')
+    const before = (await repos.organizations.get('org-linked'))!.version
+    expect(await repos.budgets.resetLinkedSpend('b-linked')).toBe(6)
+    expect((await repos.organizations.get('org-linked'))!).toMatchObject({ spend: 0, version: before + 1 })
+    expect((await repos.endUsers.get('eu-linked'))!.spend).toBe(0)
+    expect((await repos.tags.get('tag-linked'))!.spend).toBe(0)
+    expect((await repos.organizationMemberships.get({ userId: 'u-linked', organizationId: 'org-linked' }))!.spend).toBe(0)
+    expect((await repos.memberships.get({ userId: 'u-linked', teamId: 'team-linked' }))!.spend).toBe(0)
+    expect((await repos.keys.get('1'.repeat(64)))!.spend).toBe(0)
+    expect((await repos.keys.get('2'.repeat(64)))!.spend).toBe(1)
+    expect(await repos.budgets.resetLinkedSpend('nothing-links-this')).toBe(0)
+  })
+
+  test('users: memberships of several users and key counts per user, in one query each', async () => {
+    const { repos } = store
+    expect((await repos.memberships.listByUsers(['u-linked', 'u3'])).map((m) => [m.userId, m.teamId]).sort()).toEqual([
+      ['u-linked', 'team-linked'],
+      ['u3', 'team-1'],
+    ])
+    expect(await repos.memberships.listByUsers([])).toEqual([])
+    const keyOf = (token: string, userId: string) =>
+      repos.keys.insert({ token, keyName: 'sk-...', userId, models: [], aliases: {}, metadata: {}, allowedRoutes: [], modelMaxBudget: {}, modelSpend: {} })
+    await keyOf('3'.repeat(64), 'owner-1')
+    await keyOf('4'.repeat(64), 'owner-1')
+    await keyOf('5'.repeat(64), 'owner-2')
+    const counts = await repos.keys.countByUsers(['owner-1', 'owner-2', 'owner-3'])
+    expect([...counts.entries()].sort()).toEqual([
+      ['owner-1', 2],
+      ['owner-2', 1],
+    ])
+    expect((await repos.keys.countByUsers([])).size).toBe(0)
+  })
+
   test('spend logs: idempotent batch insert, lookups by request or response id, filters, pruning', async () => {
     const { repos } = store
     const rows = Array.from({ length: 450 }, (_, i) => spendLog(`r-${String(i).padStart(4, '0')}`, { startTime: new Date(Date.UTC(2026, 0, 1 + (i % 10))) }))

@@ -33,6 +33,19 @@ describe('config.yaml', () => {
     expect(problems.some((p) => p.startsWith('config: general_settings.budget_enforcement:'))).toBe(true)
   })
 
+  test('default_internal_user_params is checked at start-up, field by field', () => {
+    const problems = problemsOf(
+      'litellm_settings:\n  default_internal_user_params:\n    user_role: boss\n    budget_duration: 1hr\n    teams: [{max_budget_in_team: 1}]\n',
+    )
+    expect(problems.map((p) => p.split(':')[1].trim()).sort()).toEqual([
+      'litellm_settings.default_internal_user_params.budget_duration',
+      'litellm_settings.default_internal_user_params.teams[0]',
+      'litellm_settings.default_internal_user_params.user_role',
+    ])
+    const settings = load('litellm_settings:\n  default_internal_user_params: {user_role: internal_user_viewer, models: [a], teams: [t1, {team_id: t2, user_role: admin}]}\n')
+    expect(settings.config.litellm_settings.default_internal_user_params?.teams).toEqual(['t1', { team_id: 't2', user_role: 'admin' }])
+  })
+
   test('deployment fields are checked and a provider prefix must be supported', () => {
     const problems = problemsOf(
       'model_list:\n  - model_name: a\n    litellm_params: {model: bedrock/x}\n  - model_name: b\n    litellm_params: {model: gpt-4o, rpm: -1}\n',

@@ -77,9 +77,8 @@ export const jwtAuthSchema = z.looseObject({
   public_key_ttl: z.number().positive().default(600),
 })
 
-const defaultTeamSettingsSchema = z.looseObject({
-  team_id: z.string().min(1),
-  team_alias: z.string().optional(),
+/** Budget, limits and models of a team or user that the config gives defaults for. */
+const defaultLimits = {
   max_budget: nonNegative.optional(),
   soft_budget: nonNegative.optional(),
   budget_duration: durationText.optional(),
@@ -88,6 +87,27 @@ const defaultTeamSettingsSchema = z.looseObject({
   max_parallel_requests: nonNegativeInt.optional(),
   models: stringList.optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
+}
+
+const defaultTeamSettingsSchema = z.looseObject({
+  team_id: z.string().min(1),
+  team_alias: z.string().optional(),
+  ...defaultLimits,
+})
+
+/** Defaults of users created by `/user/new` (and the role of users created anywhere else); checked at start-up. */
+const defaultInternalUserParamsSchema = z.looseObject({
+  user_role: z.enum(['proxy_admin', 'proxy_admin_viewer', 'internal_user', 'internal_user_viewer']).optional(),
+  ...defaultLimits,
+  teams: z
+    .array(
+      z.union([
+        z.string(),
+        z.object({ team_id: z.string().min(1), max_budget_in_team: nonNegative.optional(), user_role: z.enum(['admin', 'user']).optional() }),
+      ]),
+    )
+    .optional(),
+  available_teams: stringList.optional(),
 })
 
 export const litellmSettingsSchema = z.looseObject({
@@ -99,7 +119,7 @@ export const litellmSettingsSchema = z.looseObject({
   default_key_generate_params: z.record(z.string(), z.unknown()).optional(),
   upperbound_key_generate_params: z.record(z.string(), z.unknown()).optional(),
   key_generation_settings: z.record(z.string(), z.unknown()).optional(),
-  default_internal_user_params: z.record(z.string(), z.unknown()).optional(),
+  default_internal_user_params: defaultInternalUserParamsSchema.optional(),
   max_internal_user_budget: nonNegative.optional(),
   internal_user_budget_duration: durationText.optional(),
   require_auth_for_metrics_endpoint: z.boolean().default(true),

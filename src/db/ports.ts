@@ -97,6 +97,8 @@ export interface TeamMembershipRepository {
   listByUser(userId: string): Promise<TeamMembershipRow[]>
   /** The memberships of several teams at once (team lists render their members in one query). */
   listByTeams(teamIds: readonly string[]): Promise<TeamMembershipRow[]>
+  /** The memberships of several users at once (user lists render their teams in one query). */
+  listByUsers(userIds: readonly string[]): Promise<TeamMembershipRow[]>
   insert(row: NewRow<TeamMembershipInsert>): Promise<TeamMembershipRow>
   update(id: MembershipId, patch: Patch<TeamMembershipInsert>): Promise<TeamMembershipRow | null>
   delete(id: MembershipId): Promise<TeamMembershipRow | null>
@@ -124,6 +126,8 @@ export interface KeyRepository extends EntityRepository<KeyRow, KeyInsert>, Spen
   getByAlias(alias: string): Promise<KeyRow | null>
   listByTeam(teamId: string): Promise<KeyRow[]>
   listByUser(userId: string): Promise<KeyRow[]>
+  /** How many keys each of these users owns (users without keys are absent from the map). */
+  countByUsers(userIds: readonly string[]): Promise<Map<string, number>>
   list(filter: KeyFilter, page: Page, sort?: { by: KeySortColumn; order: SortOrder }): Promise<Paged<KeyRow>>
   /** Moves spend under `model_spend[model]` too (per-model key budgets). */
   addModelSpend(token: string, model: string, amount: number): Promise<void>
@@ -192,6 +196,11 @@ export interface BudgetRepository extends EntityRepository<BudgetRow, BudgetInse
   list(): Promise<BudgetRow[]>
   /** How many keys, memberships, organizations, end users, tags and teams point at this budget row. */
   countReferences(budgetId: string): Promise<number>
+  /**
+   * A new window of the row: spend 0 on every object whose window it is (organizations, end users, tags,
+   * organization and team memberships, and keys without a `budget_duration` of their own). Returns how many.
+   */
+  resetLinkedSpend(budgetId: string): Promise<number>
 }
 
 export interface EndUserRepository

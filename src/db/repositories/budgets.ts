@@ -1,4 +1,4 @@
-import { asc, count, eq } from 'drizzle-orm'
+import { and, asc, count, eq, isNull } from 'drizzle-orm'
 import type {
   BudgetInsert,
   BudgetRepository,
@@ -10,9 +10,9 @@ import type {
   TagRepository,
   TagRow,
 } from '../ports'
-import type { RepositoryContext } from './context'
+import { nowOf, type RepositoryContext } from './context'
 import { addSpend, addSpendInOrder, budgetWindows, entityRepository } from './entity'
-import { plus } from './expressions'
+import { increment, plus } from './expressions'
 
 export function budgetRepository(ctx: RepositoryContext): BudgetRepository {
   const { db, t } = ctx
@@ -32,6 +32,23 @@ export function budgetRepository(ctx: RepositoryContext): BudgetRepository {
         db.select({ n: count() }).from(t.teams).where(eq(t.teams.teamMemberBudgetId, budgetId)),
       ])
       return counts.reduce((sum, [row]) => sum + row.n, 0)
+    },
+    async resetLinkedSpend(budgetId) {
+      const updatedAt = nowOf(ctx)
+      const linked = [
+        { table: t.organizations, where: eq(t.organizations.budgetId, budgetId) },
+        { table: t.endUsers, where: eq(t.endUsers.budgetId, budgetId) },
+        { table: t.tags, where: eq(t.tags.budgetId, budgetId) },
+        { table: t.organizationMemberships, where: eq(t.organizationMemberships.budgetId, budgetId) },
+        { table: t.teamMemberships, where: eq(t.teamMemberships.budgetId, budgetId) },
+        { table: t.keys, where: and(eq(t.keys.budgetId, budgetId), isNull(t.keys.budgetDuration)) },
+      ]
+      let reset = 0
+      for (const { table, where } of linked) {
+        const rows = await db.update(table).set({ spend: 0, version: increment(table.version), updatedAt }).where(where).returning({ v: table.version })
+        reset += rows.length
+      }
+      return reset
     },
   }
 }

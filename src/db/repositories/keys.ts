@@ -29,6 +29,15 @@ export function keyRepository(ctx: RepositoryContext): KeyRepository {
     },
     listByTeam: (teamId) => db.select().from(k).where(eq(k.teamId, teamId)).orderBy(asc(k.createdAt), asc(k.token)),
     listByUser: (userId) => db.select().from(k).where(eq(k.userId, userId)).orderBy(asc(k.createdAt), asc(k.token)),
+    async countByUsers(userIds) {
+      if (userIds.length === 0) return new Map()
+      const rows = await db
+        .select({ userId: k.userId, n: count() })
+        .from(k)
+        .where(inArray(k.userId, [...userIds]))
+        .groupBy(k.userId)
+      return new Map(rows.map((row) => [row.userId!, row.n]))
+    },
     async list(filter, page, sort = { by: 'created_at', order: 'desc' }) {
       const conditions = []
       if (filter.userId !== undefined) conditions.push(eq(k.userId, filter.userId))

@@ -46,6 +46,10 @@ export function teamMembershipRepository(ctx: RepositoryContext): TeamMembership
       if (teamIds.length === 0) return []
       return db.select().from(m).where(inArray(m.teamId, [...teamIds])).orderBy(asc(m.createdAt), asc(m.userId))
     },
+    async listByUsers(userIds) {
+      if (userIds.length === 0) return []
+      return db.select().from(m).where(inArray(m.userId, [...userIds])).orderBy(asc(m.createdAt), asc(m.teamId))
+    },
     deleteByTeam: (teamId) => db.delete(m).where(eq(m.teamId, teamId)).returning(),
     deleteByUser: (userId) => db.delete(m).where(eq(m.userId, userId)).returning(),
     addSpend: addSpend<MembershipId>(ctx, m, byId),

@@ -66,6 +66,8 @@ describeEachEngine('budget tiers', (engine) => {
   test('info, settings and delete', async () => {
     const info = await gateway.call('POST', '/budget/info', { body: { budgets: ['tier-1', 'nope'] } })
     expect(info.body.map((b: any) => b.budget_id)).toEqual(['tier-1'])
+    const none = await gateway.call('POST', '/budget/info', { body: { budgets: [] } })
+    expect(none.body.error).toMatchObject({ code: 400, message: "Specify list of budget id's to query. Passed in=[]" })
     const settings = await gateway.call('GET', '/budget/settings?budget_id=tier-1')
     expect(settings.body.find((f: any) => f.field_name === 'max_budget')).toMatchObject({ field_value: 0, stored_in_db: true })
     await gateway.store.repos.keys.insert({ token: 'f'.repeat(64), keyName: 'sk-...ffff', budgetId: 'tier-1', models: [], aliases: {}, metadata: {}, allowedRoutes: [], modelMaxBudget: {}, modelSpend: {} })
@@ -77,6 +79,29 @@ describeEachEngine('budget tiers', (engine) => {
     expect((await gateway.call('POST', '/budget/delete', { body: { id: 'tier-1' } })).status).toBe(404)
     const audit = await gateway.store.repos.audit.list({ objectId: 'tier-1', action: 'deleted' }, { offset: 0, limit: 5 })
     expect(audit.total).toBe(1)
+  })
+
+  test('a tier links keys, customers and organizations; a new window length restarts the spend of everything on it', async () => {
+    await gateway.call('POST', '/budget/new', { body: { budget_id: 'shared', max_budget: 10, budget_duration: '1d' } })
+    const key = await gateway.call('POST', '/key/generate', { body: { budget_id: 'shared' } })
+    expect(key.body.litellm_budget_table).toMatchObject({ budget_id: 'shared', max_budget: 10 })
+    const ownWindow = await gateway.call('POST', '/key/generate', { body: { budget_id: 'shared', budget_duration: '1h' } })
+    await gateway.call('POST', '/customer/new', { body: { user_id: 'cust', budget_id: 'shared' } })
+    await gateway.call('POST', '/organization/new', { body: { organization_id: 'org', organization_alias: 'Org', budget_id: 'shared' } })
+    const { repos } = gateway.store
+    await Promise.all([repos.keys.addSpend(key.body.token, 1), repos.keys.addSpend(ownWindow.body.token, 1), repos.endUsers.addSpend('cust', 1), repos.organizations.addSpend('org', 1)])
+
+    const referenced = await gateway.call('POST', '/budget/delete', { body: { id: 'shared' } })
+    expect(referenced.body.error.message).toBe('Budget shared is still referenced by 4 objects')
+    await gateway.call('POST', '/budget/update', { body: { budget_id: 'shared', max_budget: 20 } })
+    expect((await repos.endUsers.get('cust'))!.spend).toBe(1)
+    await gateway.call('POST', '/budget/update', { body: { budget_id: 'shared', budget_duration: '1w' } })
+    expect((await repos.keys.get(key.body.token))!.spend).toBe(0)
+    expect((await repos.endUsers.get('cust'))!.spend).toBe(0)
+    expect((await repos.organizations.get('org'))!.spend).toBe(0)
+    // A key with a window of its own keeps its spend: the tier's window is not its window.
+    expect((await repos.keys.get(ownWindow.body.token))!.spend).toBe(1)
+    expect((await gateway.call('GET', '/customer/info?end_user_id=cust')).body.litellm_budget_table.max_budget).toBe(20)
   })
 
   test('budget routes need an admin credential', async () => {

@@ -8,15 +8,21 @@ import { formatTimestamp } from '../../lib/time'
 const limit = z.int().nonnegative()
 const modelMaxBudget = z.record(z.string(), z.record(z.string(), z.unknown()))
 
-const budgetFields = {
+/** The limits a budget row holds, as organizations, end users and tags take them on their own requests too. */
+export const budgetLimitFields = {
   max_budget: z.number().nullable().optional(),
   soft_budget: z.number().nullable().optional(),
   max_parallel_requests: limit.nullable().optional(),
   tpm_limit: limit.nullable().optional(),
   rpm_limit: limit.nullable().optional(),
   budget_duration: z.string().nullable().optional(),
-  budget_reset_at: z.iso.datetime({ offset: true }).nullable().optional(),
   model_max_budget: modelMaxBudget.nullable().optional(),
+}
+export type BudgetLimitBody = { [K in keyof typeof budgetLimitFields]?: z.infer<(typeof budgetLimitFields)[K]> }
+
+const budgetFields = {
+  ...budgetLimitFields,
+  budget_reset_at: z.iso.datetime({ offset: true }).nullable().optional(),
   allowed_models: z.array(z.string()).nullable().optional(),
 }
 
@@ -49,6 +55,11 @@ export function budgetResponse(row: BudgetRow) {
 }
 
 export type BudgetResponse = ReturnType<typeof budgetResponse>
+
+/** `litellm_budget_table`: the budget row an object points at, or null. */
+export function budgetTable(budget: BudgetRow | null | undefined): BudgetResponse | null {
+  return budget ? budgetResponse(budget) : null
+}
 
 /** What `/budget/settings` describes, field by field. */
 export const BUDGET_SETTING_FIELDS = [

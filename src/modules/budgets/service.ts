@@ -7,35 +7,24 @@ import type { BudgetInsert, Patch } from '../../db/ports'
 import { badRequest, notFound, unprocessable } from '../../http/errors'
 import { addDuration } from '../../lib/duration'
 import { clientIdProblem, newId } from '../../lib/ids'
-import { checkDuration, checkMoney, definedOnly } from '../shared/validate'
+import { definedOnly } from '../shared/validate'
+import { budgetLimitPatch, checkBudgetLimits } from './limits'
 import { BUDGET_SETTING_FIELDS, budgetResponse, type NewBudgetBody, type UpdateBudgetBody } from './model'
 
 type Deps = Pick<AppContext, 'repos' | 'clock' | 'invalidator' | 'database'>
 
-const budgetMoneyMessage = (field: string) => (value: number) => `${field} must be a non-negative finite number. Received: ${value}`
-
-function checkBudgetFields(body: NewBudgetBody | UpdateBudgetBody): void {
-  checkMoney('max_budget', body.max_budget, budgetMoneyMessage('max_budget'))
-  checkMoney('soft_budget', body.soft_budget, budgetMoneyMessage('soft_budget'))
-  checkDuration('budget_duration', body.budget_duration)
-}
-
 function budgetColumns(body: NewBudgetBody | UpdateBudgetBody): Patch<BudgetInsert> {
-  return definedOnly({
-    maxBudget: body.max_budget,
-    softBudget: body.soft_budget,
-    maxParallelRequests: body.max_parallel_requests,
-    tpmLimit: body.tpm_limit,
-    rpmLimit: body.rpm_limit,
-    budgetDuration: body.budget_duration,
-    budgetResetAt: body.budget_reset_at === undefined ? undefined : body.budget_reset_at === null ? null : new Date(body.budget_reset_at),
-    modelMaxBudget: body.model_max_budget,
-    allowedModels: body.allowed_models,
-  })
+  return {
+    ...budgetLimitPatch(body),
+    ...definedOnly({
+      budgetResetAt: body.budget_reset_at === undefined ? undefined : body.budget_reset_at === null ? null : new Date(body.budget_reset_at),
+      allowedModels: body.allowed_models,
+    }),
+  }
 }
 
 export async function createBudget(deps: Deps, actor: ChangeActor, body: NewBudgetBody) {
-  checkBudgetFields(body)
+  checkBudgetLimits(body)
   const budgetId = body.budget_id ?? newId()
   const idProblem = clientIdProblem(budgetId)
   if (idProblem) throw unprocessable(`budget_id: ${idProblem}`, 'budget_id')
@@ -55,16 +44,19 @@ export async function createBudget(deps: Deps, actor: ChangeActor, body: NewBudg
 export async function updateBudget(deps: Deps, actor: ChangeActor, body: UpdateBudgetBody) {
   if (!body.budget_id) throw badRequest('budget_id is required', 'budget_id')
   const budgetId = body.budget_id
-  checkBudgetFields(body)
+  checkBudgetLimits(body)
   const patch = budgetColumns(body)
   const row = await deps.repos.transaction(async (tx) => {
     const before = await tx.budgets.get(budgetId)
     if (!before) throw notFound(`Budget with id '${budgetId}' not found.`, 'budget_id')
-    // A changed window length starts a fresh window now (§6.7); the same value again changes nothing.
-    if (patch.budgetDuration !== undefined && patch.budgetDuration !== before.budgetDuration && patch.budgetResetAt === undefined) {
+    // A changed window length starts a fresh window now (§6.7) for every object on this row; the same value
+    // again changes nothing.
+    const durationChanged = patch.budgetDuration !== undefined && patch.budgetDuration !== before.budgetDuration
+    if (durationChanged && patch.budgetResetAt === undefined) {
       patch.budgetResetAt = patch.budgetDuration ? addDuration(new Date(deps.clock.now()), patch.budgetDuration) : null
     }
     const after = (await tx.budgets.update(budgetId, { ...patch, updatedBy: actor.principal.userId }))!
+    if (durationChanged && patch.budgetDuration) await tx.budgets.resetLinkedSpend(budgetId)
     await recordChange(tx, actor, { action: 'updated', tableName: 'budgets', objectId: budgetId, before, after })
     return after
   })
@@ -73,6 +65,7 @@ export async function updateBudget(deps: Deps, actor: ChangeActor, body: UpdateB
 }
 
 export async function budgetInfo(deps: Deps, budgetIds: string[]) {
+  if (budgetIds.length === 0) throw badRequest("Specify list of budget id's to query. Passed in=[]", 'budgets')
   const rows = await deps.repos.budgets.getMany(budgetIds)
   return rows.map(budgetResponse)
 }

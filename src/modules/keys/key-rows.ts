@@ -6,6 +6,7 @@ import { recordChange, type ChangeActor } from '../../audit/record'
 import type { Invalidation } from '../../cache/invalidation'
 import type { BudgetRow, KeyRow, Repositories } from '../../db/ports'
 import { isKeyHash, maskKey, sha256Hex } from '../../lib/secrets'
+import { budgetsById } from '../shared/lookups'
 
 /** A key as callers pass it, the plaintext (`sk-…`, hashed here) or its 64-hex hash; null for anything else. */
 export function tokenOf(value: string): string | null {
@@ -44,8 +45,6 @@ export async function deleteKeyRows(tx: Repositories, actor: ChangeActor, rows: 
 }
 
 /** The budget tiers the keys point at, by id. */
-export async function keyBudgets(repos: Pick<Repositories, 'budgets'>, rows: readonly KeyRow[]): Promise<Map<string, BudgetRow>> {
-  const ids = [...new Set(rows.map((row) => row.budgetId).filter((id): id is string => id !== null))]
-  const budgets = await repos.budgets.getMany(ids)
-  return new Map(budgets.map((budget) => [budget.budgetId, budget]))
+export function keyBudgets(repos: Pick<Repositories, 'budgets'>, rows: readonly KeyRow[]): Promise<Map<string, BudgetRow>> {
+  return budgetsById(repos, rows.map((row) => row.budgetId))
 }

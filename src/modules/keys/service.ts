@@ -7,7 +7,7 @@ import type { AppContext } from '../../app-context'
 import { recordChange, type ChangeActor } from '../../audit/record'
 import { isProxyAdmin, type Principal } from '../../auth/principal'
 import type { Invalidation } from '../../cache/invalidation'
-import type { KeyRow, KeySortColumn, Repositories, SortOrder } from '../../db/ports'
+import type { BudgetRow, KeyRow, KeySortColumn, Repositories, SortOrder } from '../../db/ports'
 import { ApiError, badRequest, forbidden, notFound, unprocessable } from '../../http/errors'
 import { newVirtualKey } from '../../lib/ids'
 import { pythonFloat } from '../../lib/python-float'
@@ -42,7 +42,7 @@ async function ensureAliasFree(tx: Repositories, alias: string, ownToken: string
 }
 
 /** A concurrent request can take an alias between the check and the write; the unique index answers then. */
-async function mappingAliasRace<T>(deps: KeyDeps, alias: string | null | undefined, work: () => Promise<T>): Promise<T> {
+export async function mappingAliasRace<T>(deps: KeyDeps, alias: string | null | undefined, work: () => Promise<T>): Promise<T> {
   try {
     return await work()
   } catch (error) {
@@ -61,7 +61,17 @@ async function budgetOf(repos: Pick<Repositories, 'budgets'>, row: KeyRow) {
 
 const userInvalidation = (user: { userId: string } | null): Invalidation[] => (user ? [{ kind: 'users', id: user.userId }] : [])
 
-export async function generateKey(deps: KeyDeps, actor: ChangeActor, input: GenerateKeyBody, options: { serviceAccount?: boolean } = {}) {
+/** A `/key/generate` request checked and resolved to its columns, before anything is written. */
+export type PreparedKey = {
+  body: GenerateKeyBody
+  plaintext: string
+  token: string
+  columns: ReturnType<typeof keyColumns>
+  metadata: Record<string, unknown>
+}
+
+/** The checks and defaults of `/key/generate` that need no database (also used by `/user/new`'s key). */
+export function prepareGenerate(deps: KeyDeps, actor: ChangeActor, input: GenerateKeyBody, options: { serviceAccount?: boolean } = {}): PreparedKey {
   let body = withDefaultParams(deps.settings, input)
   if (options.serviceAccount) {
     if (!body.team_id) throw badRequest('team_id is required for service account keys', 'team_id')
@@ -73,43 +83,56 @@ export async function generateKey(deps: KeyDeps, actor: ChangeActor, input: Gene
   if (!isVirtualKeyFormat(plaintext)) {
     throw badRequest(`Invalid key format. LiteLLM Virtual Key must start with 'sk-'. Received: ${maskLast4(plaintext)}`, 'key')
   }
-  const token = sha256Hex(plaintext)
-  const now = new Date(deps.clock.now())
-  const columns = keyColumns(body, now)
+  const columns = keyColumns(body, new Date(deps.clock.now()))
   const metadata = composeMetadata({}, body.metadata, metadataOverlay(deps, actor, body)) ?? {}
   checkTempBudget(columns.tempBudgetIncrease ?? null, columns.tempBudgetExpiry ?? null)
-  const by = actor.principal.userId
+  return { body, plaintext, token: sha256Hex(plaintext), columns, metadata }
+}
 
-  const { row, budget, createdUser } = await mappingAliasRace(deps, columns.keyAlias, () =>
-    deps.repos.transaction(async (tx) => {
-      const owners = await ownersForGenerate(tx, deps, actor, body)
-      if (columns.keyAlias) await ensureAliasFree(tx, columns.keyAlias, null)
-      if (body.key && ((await tx.keys.get(token)) || (await tx.keyRotations.get(token)))) {
-        throw badRequest('A key with this value already exists. Please use a different key.', 'key')
-      }
-      await checkGuaranteedThroughput(tx, owners.team, { token, tpmLimit: columns.tpmLimit ?? null, rpmLimit: columns.rpmLimit ?? null, metadata })
-      const row = await tx.keys.insert({
-        ...columns,
-        token,
-        keyName: keyNameOf(plaintext),
-        organizationId: owners.organizationId,
-        models: columns.models ?? [],
-        aliases: columns.aliases ?? {},
-        metadata,
-        allowedRoutes: columns.allowedRoutes ?? [],
-        modelMaxBudget: columns.modelMaxBudget ?? {},
-        modelSpend: {},
-        budgetResetAt: windowEnd(columns.budgetDuration, now),
-        createdBy: by,
-        updatedBy: by,
-      })
-      await recordChange(tx, actor, { action: 'created', tableName: 'keys', objectId: token, after: row })
-      return { row, budget: await budgetOf(tx, row), createdUser: owners.createdUser }
-    }),
-  )
+/** Writes a prepared key inside `tx`: owner checks, alias uniqueness, the row and its audit row. */
+export async function insertPreparedKey(tx: Repositories, deps: KeyDeps, actor: ChangeActor, prepared: PreparedKey) {
+  const { body, token, columns, metadata } = prepared
+  const now = new Date(deps.clock.now())
+  const by = actor.principal.userId
+  const owners = await ownersForGenerate(tx, deps, actor, body)
+  if (columns.keyAlias) await ensureAliasFree(tx, columns.keyAlias, null)
+  if (body.key && ((await tx.keys.get(token)) || (await tx.keyRotations.get(token)))) {
+    throw badRequest('A key with this value already exists. Please use a different key.', 'key')
+  }
+  await checkGuaranteedThroughput(tx, owners.team, { token, tpmLimit: columns.tpmLimit ?? null, rpmLimit: columns.rpmLimit ?? null, metadata })
+  const row = await tx.keys.insert({
+    ...columns,
+    token,
+    keyName: keyNameOf(prepared.plaintext),
+    organizationId: owners.organizationId,
+    models: columns.models ?? [],
+    aliases: columns.aliases ?? {},
+    metadata,
+    allowedRoutes: columns.allowedRoutes ?? [],
+    modelMaxBudget: columns.modelMaxBudget ?? {},
+    modelSpend: {},
+    budgetResetAt: windowEnd(columns.budgetDuration, now),
+    createdBy: by,
+    updatedBy: by,
+  })
+  await recordChange(tx, actor, { action: 'created', tableName: 'keys', objectId: token, after: row })
   // A lookup of this hash may have been cached as "unknown" before the key existed.
-  await deps.invalidator.publish({ kind: 'keys', id: token }, ...userInvalidation(createdUser))
-  return { ...keyResponse(row, budget, { withToken: true }), key: plaintext, duration: body.duration ?? null }
+  const invalidations: Invalidation[] = [{ kind: 'keys', id: token }, ...userInvalidation(owners.createdUser)]
+  return { row, budget: await budgetOf(tx, row), invalidations }
+}
+
+/** The response of a key just generated: the key object with its plaintext, shown this once. */
+export function generatedKeyResponse(prepared: PreparedKey, row: KeyRow, budget: BudgetRow | null) {
+  return { ...keyResponse(row, budget, { withToken: true }), key: prepared.plaintext, duration: prepared.body.duration ?? null }
+}
+
+export async function generateKey(deps: KeyDeps, actor: ChangeActor, input: GenerateKeyBody, options: { serviceAccount?: boolean } = {}) {
+  const prepared = prepareGenerate(deps, actor, input, options)
+  const { row, budget, invalidations } = await mappingAliasRace(deps, prepared.columns.keyAlias, () =>
+    deps.repos.transaction((tx) => insertPreparedKey(tx, deps, actor, prepared)),
+  )
+  await deps.invalidator.publish(...invalidations)
+  return generatedKeyResponse(prepared, row, budget)
 }
 
 /** The checks `/key/update` applies before touching the database (also used by regenerate and bulk update). */

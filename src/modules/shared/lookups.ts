@@ -12,10 +12,25 @@ export async function requireTeam(tx: Pick<Repositories, 'teams'>, teamId: strin
   return team
 }
 
-export async function requireOrganization(tx: Pick<Repositories, 'organizations'>, organizationId: string): Promise<OrganizationRow> {
+/**
+ * An organization a request names. Where it is a reference on another object (a team's or key's
+ * `organization_id`) a missing one is the contract's 400; where the request is about the organization, 404.
+ */
+export async function requireOrganization(
+  tx: Pick<Repositories, 'organizations'>,
+  organizationId: string,
+  status: 400 | 404 = 400,
+): Promise<OrganizationRow> {
   const organization = await tx.organizations.get(organizationId)
-  if (!organization) throw badRequest(`Organization not found for organization_id=${organizationId}`, 'organization_id')
-  return organization
+  if (organization) return organization
+  const message = `Organization not found for organization_id=${organizationId}`
+  throw status === 404 ? notFound(message, 'organization_id') : badRequest(message, 'organization_id')
+}
+
+/** The budget rows `ids` name (nulls skipped, each read once), by id. */
+export async function budgetsById(repos: Pick<Repositories, 'budgets'>, ids: readonly (string | null)[]): Promise<Map<string, BudgetRow>> {
+  const rows = await repos.budgets.getMany([...new Set(ids.filter((id): id is string => id !== null))])
+  return new Map(rows.map((row) => [row.budgetId, row]))
 }
 
 export async function requireBudget(tx: Pick<Repositories, 'budgets'>, budgetId: string): Promise<BudgetRow> {

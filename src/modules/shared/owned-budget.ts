@@ -1,7 +1,9 @@
 /**
- * Budget rows owned by one object: a team's default member budget (`teams.team_member_budget_id`) and a
- * member's own budget (`team_memberships.budget_id`). Created when a first limit is set, updated in place, and
- * removed when every limit is cleared; each change is audited in the caller's transaction.
+ * Budget rows owned by one object: a team's default member budget (`teams.team_member_budget_id`), a
+ * member's own budget (`team_memberships.budget_id`, `organization_memberships.budget_id`) and the linked row
+ * of an organization, end user or tag. Created when a first limit is set (an organization's always), updated
+ * in place, and removed when every limit is cleared unless the row may be shared; each change is audited in
+ * the caller's transaction.
  */
 import { recordChange, type ChangeActor } from '../../audit/record'
 import type { BudgetInsert, BudgetRow, Patch, Repositories } from '../../db/ports'
@@ -9,7 +11,16 @@ import { addDuration } from '../../lib/duration'
 import { newId } from '../../lib/ids'
 import { definedOnly } from './validate'
 
-export type OwnedBudgetPatch = Patch<Pick<BudgetInsert, 'maxBudget' | 'budgetDuration' | 'tpmLimit' | 'rpmLimit'>>
+export type OwnedBudgetPatch = Patch<
+  Pick<BudgetInsert, 'maxBudget' | 'softBudget' | 'budgetDuration' | 'tpmLimit' | 'rpmLimit' | 'maxParallelRequests' | 'modelMaxBudget'>
+>
+
+export type OwnedBudgetOptions = {
+  /** Create the row even when the patch sets no limit (every organization has a budget row). */
+  createEmpty?: boolean
+  /** Keep the row when every limit is cleared: it may be a tier other objects link to (`budget_id`). */
+  keepEmpty?: boolean
+}
 
 export type OwnedBudgetResult = {
   row: BudgetRow | null
@@ -23,7 +34,8 @@ export function windowEnd(duration: string | null | undefined, now: Date): Date 
 }
 
 function isEmpty(row: BudgetRow): boolean {
-  return [row.maxBudget, row.softBudget, row.budgetDuration, row.tpmLimit, row.rpmLimit, row.maxParallelRequests].every((v) => v === null)
+  const limits = [row.maxBudget, row.softBudget, row.budgetDuration, row.tpmLimit, row.rpmLimit, row.maxParallelRequests]
+  return limits.every((v) => v === null) && Object.keys(row.modelMaxBudget ?? {}).length === 0
 }
 
 export async function saveOwnedBudget(
@@ -32,14 +44,15 @@ export async function saveOwnedBudget(
   now: Date,
   currentId: string | null,
   patch: OwnedBudgetPatch,
+  options: OwnedBudgetOptions = {},
 ): Promise<OwnedBudgetResult> {
   const changes = definedOnly(patch)
   const current = currentId ? await tx.budgets.get(currentId) : null
-  if (Object.keys(changes).length === 0) return { row: current, windowRestarted: false }
+  if (Object.keys(changes).length === 0 && (current || !options.createEmpty)) return { row: current, windowRestarted: false }
   const by = actor.principal.userId
 
   if (!current) {
-    if (Object.values(changes).every((value) => value === null)) return { row: null, windowRestarted: false }
+    if (!options.createEmpty && Object.values(changes).every((value) => value === null)) return { row: null, windowRestarted: false }
     const budgetId = newId()
     const row = await tx.budgets.insert({ budgetId, ...changes, budgetResetAt: windowEnd(changes.budgetDuration, now), createdBy: by, updatedBy: by })
     await recordChange(tx, actor, { action: 'created', tableName: 'budgets', objectId: budgetId, after: row })
@@ -51,7 +64,7 @@ export async function saveOwnedBudget(
   const next: Patch<BudgetInsert> = { ...changes, updatedBy: by }
   if (durationChanged) next.budgetResetAt = windowEnd(changes.budgetDuration, now)
   const updated = (await tx.budgets.update(current.budgetId, next))!
-  if (isEmpty(updated)) {
+  if (!options.keepEmpty && isEmpty(updated)) {
     await tx.budgets.delete(current.budgetId)
     await recordChange(tx, actor, { action: 'deleted', tableName: 'budgets', objectId: current.budgetId, before: current })
     return { row: null, windowRestarted: false }

@@ -47,6 +47,9 @@ const ON_TEAMS_AND_KEYS = [
 /** On teams, per-model limits are not enforced (keys keep theirs in metadata and the data plane reads them). */
 export const UNACTED_ON_TEAMS = [...ON_TEAMS_AND_KEYS, 'model_rpm_limit', 'model_tpm_limit'] as const
 export const UNACTED_ON_KEYS = [...ON_TEAMS_AND_KEYS, 'send_invite_email', 'auto_rotate', 'rotation_interval'] as const
+/** Users and organizations keep them in their own `metadata`; `send_invite_email` is a `/user/new` field. */
+export const UNACTED_ON_USERS = [...ON_TEAMS_AND_KEYS, 'send_invite_email'] as const
+export const UNACTED_ON_ORGANIZATIONS = ON_TEAMS_AND_KEYS
 
 type Shape<Names extends UnactedField> = { [N in Names]: z.ZodOptional<z.ZodNullable<(typeof UNACTED)[N]>> }
 

@@ -14,10 +14,12 @@ import { pythonList } from '../../lib/python-float'
 import { totalPages } from '../shared/fields'
 import { requireOrganization, requireTeam, teamNotFound } from '../shared/lookups'
 import { composeMetadata } from '../shared/metadata'
+import { configuredModelNames } from '../shared/model-names'
 import { deleteOwnedBudgets, saveOwnedBudget, windowEnd, type OwnedBudgetPatch } from '../shared/owned-budget'
 import { takeUnactedFields } from '../shared/unacted-fields'
 import { checkDuration, checkMoney, definedOnly } from '../shared/validate'
 import { deleteKeyRows } from '../keys/key-rows'
+import { checkTeamWithinOrganization, TEAM_LIMIT_FIELDS } from '../organizations/team-limits'
 import { deleteMembership, memberSpecs, replaceMembers, restartInheritedWindows } from './memberships'
 import {
   DEFAULT_TEAM_MEMBER_PERMISSIONS,
@@ -99,7 +101,11 @@ export async function createTeam(deps: TeamDeps, actor: ChangeActor, body: NewTe
 
   const { view, invalidations } = await deps.repos.transaction(async (tx) => {
     if (await tx.teams.get(teamId)) throw badRequest(`Team id = ${teamId} already exists. Please use a different team id.`, 'team_id')
-    if (body.organization_id) await requireOrganization(tx, body.organization_id)
+    if (body.organization_id) {
+      await requireOrganization(tx, body.organization_id)
+      const limits = { maxBudget: columns.maxBudget ?? null, tpmLimit: columns.tpmLimit ?? null, rpmLimit: columns.rpmLimit ?? null, models: columns.models ?? [] }
+      await checkTeamWithinOrganization(tx, body.organization_id, limits, TEAM_LIMIT_FIELDS)
+    }
     const memberBudget = await saveOwnedBudget(tx, actor, now, null, memberBudgetPatch(body))
     const team = await tx.teams.insert({
       ...columns,
@@ -130,6 +136,13 @@ export async function updateTeam(deps: TeamDeps, actor: ChangeActor, body: Updat
   const { view, invalidations } = await deps.repos.transaction(async (tx) => {
     const before = await requireTeam(tx, body.team_id)
     if (body.organization_id) await requireOrganization(tx, body.organization_id)
+    const organizationId = patch.organizationId === undefined ? before.organizationId : patch.organizationId
+    if (organizationId) {
+      // A team moving into an organization must fit it whole; one already there, in the limits it changes.
+      const moved = organizationId !== before.organizationId
+      const fields = moved ? TEAM_LIMIT_FIELDS : TEAM_LIMIT_FIELDS.filter((field) => body[field] !== undefined)
+      await checkTeamWithinOrganization(tx, organizationId, { ...before, ...patch }, fields)
+    }
     const invalidations: Invalidation[] = [teamInvalidation(before.teamId)]
     const memberBudget = await saveOwnedBudget(tx, actor, now, before.teamMemberBudgetId, memberBudgetPatch(body))
     if (memberBudget.row?.budgetId !== before.teamMemberBudgetId) patch.teamMemberBudgetId = memberBudget.row?.budgetId ?? null
@@ -153,17 +166,13 @@ export async function updateTeam(deps: TeamDeps, actor: ChangeActor, body: Updat
   return { team_id: view.team.teamId, data: teamResponse(view) }
 }
 
-function modelNames(deps: TeamDeps): string[] {
-  return [...new Set(deps.settings.config.model_list.map((deployment) => deployment.model_name))]
-}
-
 export async function teamInfo(deps: TeamDeps, _principal: Principal, teamId: string | undefined) {
   if (!teamId) throw unprocessable('Malformed request. No team id passed in.', 'team_id')
   const team = await deps.repos.teams.get(teamId)
   if (!team) throw notFound(`Team not found, passed team id: ${teamId}.`, 'team_id')
   const view = await loadTeamView(deps.repos, team, { keys: true })
   const { keys, team_memberships } = teamListItem(view)
-  return { team_id: team.teamId, team_info: teamResponse(view, modelNames(deps)), keys, team_memberships }
+  return { team_id: team.teamId, team_info: teamResponse(view, configuredModelNames(deps.settings)), keys, team_memberships }
 }
 
 export async function listTeams(deps: TeamDeps, _principal: Principal, query: { user_id?: string; organization_id?: string }) {

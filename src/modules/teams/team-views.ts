@@ -3,6 +3,7 @@
  * users and every budget row involved (member rows, the team default member row, key tiers).
  */
 import type { Repositories, TeamRow } from '../../db/ports'
+import { budgetsById } from '../shared/lookups'
 import type { TeamView } from './model'
 
 type ViewRepos = Pick<Repositories, 'memberships' | 'users' | 'budgets' | 'keys'>
@@ -12,9 +13,8 @@ export async function loadTeamViews(repos: ViewRepos, teams: readonly TeamRow[],
   const keys = options.keys ? (await Promise.all(teams.map((team) => repos.keys.listByTeam(team.teamId)))).flat() : []
   const users = await repos.users.getMany([...new Set(memberships.map((m) => m.userId))])
   const budgetIds = [...memberships.map((m) => m.budgetId), ...teams.map((t) => t.teamMemberBudgetId), ...keys.map((k) => k.budgetId)]
-  const budgets = await repos.budgets.getMany([...new Set(budgetIds.filter((id): id is string => id !== null))])
+  const budgetMap = await budgetsById(repos, budgetIds)
   const userMap = new Map(users.map((user) => [user.userId, user]))
-  const budgetMap = new Map(budgets.map((budget) => [budget.budgetId, budget]))
   return teams.map((team) => ({
     team,
     memberships: memberships.filter((m) => m.teamId === team.teamId),
