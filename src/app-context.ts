@@ -7,9 +7,11 @@ import { createAuthenticator, type Authenticator } from './auth/authenticate'
 import { createEntityCaches, type EntityCaches } from './cache/entity-caches'
 import { createInvalidator, type Invalidator } from './cache/invalidation'
 import type { Settings } from './config/load'
+import { createDataPlane, type DataPlane, type DataPlaneOptions } from './data-plane'
 import type { Database } from './db/database'
 import type { Repositories } from './db/ports'
 import { createRepositories } from './db/repositories'
+import { createServerHandle, type ServerHandle } from './http/server-handle'
 import type { Clock } from './lib/clock'
 import { createLifecycle, type Lifecycle } from './lib/lifecycle'
 import type { Logger } from './lib/logger'
@@ -27,6 +29,10 @@ export type AppContext = {
   readonly authenticator: Authenticator
   readonly lifecycle: Lifecycle
   readonly version: string
+  /** The OpenAI-compatible proxy's parts (catalog, providers, router, admission steps, usage sink, pricing). */
+  readonly dataPlane: DataPlane
+  /** The listening server, once main.ts attaches it (idle timeouts, client addresses). */
+  readonly server: ServerHandle
 }
 
 export type AppContextOptions = {
@@ -36,6 +42,8 @@ export type AppContextOptions = {
   log: Logger
   /** Receives a generated admin key the one time it is created (main prints it). */
   announceAdminKey?: (key: string) => void
+  /** Replaces data-plane parts (tests: a memory usage sink, a short keep-alive; later: the durable sink). */
+  dataPlane?: DataPlaneOptions
 }
 
 export async function createAppContext(options: AppContextOptions): Promise<AppContext> {
@@ -56,5 +64,20 @@ export async function createAppContext(options: AppContextOptions): Promise<AppC
     verifyJwt: null,
   })
   const lifecycle = createLifecycle((error) => log.error('error while stopping', { error: String(error) }))
-  return { settings, database, repos, clock, log, admin, caches, invalidator, authenticator, lifecycle, version: VERSION }
+  const dataPlane = createDataPlane(settings, log, options.dataPlane)
+  return {
+    settings,
+    database,
+    repos,
+    clock,
+    log,
+    admin,
+    caches,
+    invalidator,
+    authenticator,
+    lifecycle,
+    version: VERSION,
+    dataPlane,
+    server: createServerHandle(),
+  }
 }

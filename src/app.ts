@@ -8,6 +8,8 @@ import { jsonBodies } from './http/body'
 import { errorHandling } from './http/error-handling'
 import { healthRoutes } from './modules/health/routes'
 import { budgetRoutes } from './modules/budgets/routes'
+import { modelRoutes } from './modules/models/routes'
+import { proxyRoutes } from './modules/proxy/routes'
 
 export function createApp(context: AppContext) {
   return new Elysia()
@@ -15,6 +17,8 @@ export function createApp(context: AppContext) {
     .use(jsonBodies(context.settings.config.general_settings.max_request_size_mb))
     .use(healthRoutes(context))
     .use(budgetRoutes(context))
+    .use(proxyRoutes(context))
+    .use(modelRoutes(context))
 }
 
 export type App = ReturnType<typeof createApp>
