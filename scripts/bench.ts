@@ -6,6 +6,7 @@
  * p50/p99 for each, and the gateway/forwarder ratios. Not a CI gate.
  *
  * BENCH_SECONDS (default 5) sets the measured time per run; each run is preceded by a 1 s warm-up.
+ * BENCH_PROFILE=DIR writes a CPU profile of the gateway process (markdown) into DIR.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -79,7 +80,9 @@ async function startGateway(upstreamUrl: string): Promise<{ url: string; key: st
     maxParallelRequests: 1_000,
   })
   await database.close()
-  const url = await start(['bun', join(ROOT, 'src/main.ts'), '--config', 'config.yaml', '--port', '0', '--host', '127.0.0.1'], folder, /"url":"(http:\/\/[^"]+)"/)
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof-md', `--cpu-prof-dir=${resolve(process.env.BENCH_PROFILE)}`] : []
+  const command = ['bun', ...profile, join(ROOT, 'src/main.ts'), '--config', 'config.yaml', '--port', '0', '--host', '127.0.0.1']
+  const url = await start(command, folder, /"url":"(http:\/\/[^"]+)"/)
   return { url, key }
 }
 

@@ -17,12 +17,16 @@ export interface UsageSink {
 export class MemoryUsageSink implements UsageSink {
   readonly records: UsageRecord[] = []
   private waiters: Array<{ count: number; resolve: () => void }> = []
-  /** Oldest records are dropped beyond this many, so a long-running process does not grow without bound. */
-  constructor(private readonly maxRecords = 100_000) {}
+  /**
+   * Oldest records are dropped beyond `maxRecords` (in batches of a tenth, so dropping stays cheap), so a
+   * long-running process does not grow without bound.
+   */
+  constructor(private readonly maxRecords = 10_000) {}
 
   record(record: UsageRecord): void {
     this.records.push(record)
-    if (this.records.length > this.maxRecords) this.records.splice(0, this.records.length - this.maxRecords)
+    if (this.records.length > this.maxRecords + Math.ceil(this.maxRecords / 10)) this.records.splice(0, this.records.length - this.maxRecords)
+    if (this.waiters.length === 0) return
     this.waiters = this.waiters.filter((waiter) => {
       if (this.records.length < waiter.count) return true
       waiter.resolve()

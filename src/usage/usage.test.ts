@@ -56,7 +56,9 @@ describe('the memory usage sink', () => {
     sink.record({ requestId: 'b' } as UsageRecord)
     await waiting
     sink.record({ requestId: 'c' } as UsageRecord)
-    expect(sink.records.map((r) => r.requestId)).toEqual(['b', 'c'])
+    expect(sink.records.map((r) => r.requestId)).toEqual(['a', 'b', 'c'])
+    sink.record({ requestId: 'd' } as UsageRecord)
+    expect(sink.records.map((r) => r.requestId)).toEqual(['c', 'd'])
     expect(sink.byRequestId('c')).toHaveLength(1)
   })
 })

@@ -285,6 +285,29 @@ describeEachEngine('the OpenAI-compatible routes', (engine) => {
     }
   })
 
+  test('upstream connections are reused across requests', async () => {
+    const ports = new Set<number>()
+    const body = JSON.stringify({ id: 'r', object: 'chat.completion', choices: [], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } })
+    const upstream = Bun.serve({
+      port: 0,
+      hostname: '127.0.0.1',
+      fetch(request, server) {
+        ports.add(server.requestIP(request)!.port)
+        return new Response(body, { headers: { 'content-type': 'application/json' } })
+      },
+    })
+    const reused = await startProxyGateway(engine, {
+      config: { model_list: [{ model_name: 'm', litellm_params: { model: 'openai/m', api_base: `http://127.0.0.1:${upstream.port}/v1` } }] },
+    })
+    try {
+      for (let i = 0; i < 20; i++) expect((await reused.gateway.call('POST', '/v1/chat/completions', { body: chat('m') })).status).toBe(200)
+      expect(ports.size).toBe(1)
+    } finally {
+      await reused.close()
+      await upstream.stop(true)
+    }
+  })
+
   test('a blocked end user is refused with 403 before the upstream is called', async () => {
     await proxy.gateway.store.repos.endUsers.insert({ userId: 'blocked-customer', blocked: true, metadata: {} })
     const response = await call('/v1/chat/completions', chat('gpt-4o', { user: 'blocked-customer' }))
