@@ -75,20 +75,6 @@ export async function proxyCall(deps: ProxyDeps, operation: Operation, request: 
   const organizationId = organizationIdOf(principal)
   // Slow models and long streams must outlive the server's idle timeout.
   deps.server.disableIdleTimeout(request)
-  const admitted = await admission.admit({
-    requestId,
-    principal,
-    callType: CALL_TYPES[operation],
-    route: path,
-    requestedModel: body.model,
-    target,
-    organizationId,
-    endUser,
-    tags,
-    body,
-    stream,
-    signal: request.signal,
-  })
   const base: RecordBase = {
     requestId,
     callType: CALL_TYPES[operation],
@@ -106,6 +92,21 @@ export async function proxyCall(deps: ProxyDeps, operation: Operation, request: 
     requesterIp: deps.server.clientIp(request),
     spendLogsMetadata: spendLogsMetadataOf(principal, body),
   }
+  // Nothing may throw between admission and the try below: from here on, what admission holds is released.
+  const admitted = await admission.admit({
+    requestId,
+    principal,
+    callType: CALL_TYPES[operation],
+    route: path,
+    requestedModel: body.model,
+    target,
+    organizationId,
+    endUser,
+    tags,
+    body,
+    stream,
+    signal: request.signal,
+  })
   const settlement = new Settlement(
     { usage: deps.dataPlane.usage, pricing: deps.dataPlane.pricing, log: deps.log, now: () => deps.clock.now() },
     base,
