@@ -2,6 +2,7 @@
  * A gateway wired to a fake upstream with a small model list, and a memory usage sink to read records from —
  * the setup the data-plane suites share.
  */
+import type { Server } from 'bun'
 import { MemoryUsageSink } from '../src/usage/sink'
 import type { DataPlaneOptions } from '../src/data-plane'
 import type { TestEngine } from './engines'
@@ -52,6 +53,28 @@ export async function startProxyGateway(engine: TestEngine, options: { config?: 
       await gateway.close()
       await upstream.stop()
     },
+  }
+}
+
+/** A config whose only model, `m`, is served by the OpenAI-compatible upstream at `apiBase`. */
+const oneModel = (apiBase: string) => ({ model_list: [{ model_name: 'm', litellm_params: { model: 'openai/m', api_base: apiBase } }] })
+
+type UpstreamHandler = (request: Request, server: Server<undefined>) => Response | Promise<Response>
+
+/** Runs `body` against a gateway whose only model, `m`, is served by a tiny upstream answering with `handler`. */
+export async function withScriptedUpstream(
+  engine: TestEngine,
+  handler: UpstreamHandler,
+  body: (proxy: ProxyGateway) => Promise<void>,
+  dataPlane: DataPlaneOptions = {},
+): Promise<void> {
+  const upstream = Bun.serve({ port: 0, hostname: '127.0.0.1', idleTimeout: 0, fetch: handler })
+  const proxy = await startProxyGateway(engine, { config: oneModel(`http://127.0.0.1:${upstream.port}/v1`), dataPlane })
+  try {
+    await body(proxy)
+  } finally {
+    await proxy.close()
+    await upstream.stop(true)
   }
 }
 

@@ -48,7 +48,25 @@ export type UpstreamFailure = AttemptFailure & {
   readonly durationMs: number
 }
 
-const envelope = (status: number, type: string, message: string) => ({ error: { message, type, param: null, code: status } })
+/** A failure whose answer Tollgate words itself (timeouts, unreachable or misconfigured upstreams …). */
+export type GatewayFailure = Omit<UpstreamFailure, 'upstreamModel' | 'durationMs'>
+
+export function gatewayFailure(
+  cause: Pick<AttemptFailure, 'kind' | 'status' | 'retryAfterSeconds'>,
+  clientStatus: number,
+  type: string,
+  message: string,
+  errorClass: string,
+  headers: Readonly<Record<string, string>> = {},
+): GatewayFailure {
+  return {
+    ...cause,
+    clientStatus,
+    body: { error: { message, type, param: null, code: clientStatus } },
+    headers,
+    error: { type, message, status: clientStatus, errorClass },
+  }
+}
 
 /** Removes the deployment's credential from upstream text (some providers echo a key back in their errors). */
 function scrub(text: string, secret: string | null): string {
@@ -75,22 +93,14 @@ export function createAttempt(context: ForwardContext) {
   return async (deployment: Deployment, target: ModelTarget): Promise<AttemptResult<UpstreamAnswer, UpstreamFailure>> => {
     const upstreamModel = upstreamModelFor(deployment, target.modelGroup)
     const started = performance.now()
-    const fail = (failure: Omit<UpstreamFailure, 'upstreamModel' | 'durationMs'>) => ({
+    const fail = (failure: GatewayFailure) => ({
       ok: false as const,
       failure: { ...failure, upstreamModel, durationMs: performance.now() - started },
     })
     const provider = context.providers.get(deployment.provider)
     if (!provider) {
       const message = `Provider '${deployment.provider}' is not available in this build (model=${target.modelGroup})`
-      return fail({
-        kind: 'http',
-        status: 501,
-        retryAfterSeconds: null,
-        clientStatus: 501,
-        body: envelope(501, 'provider_not_supported', message),
-        headers: {},
-        error: { type: 'provider_not_supported', message, status: 501, errorClass: 'ProviderNotSupported' },
-      })
+      return fail(gatewayFailure({ kind: 'http', status: 501, retryAfterSeconds: null }, 501, 'provider_not_supported', message, 'ProviderNotSupported'))
     }
     const call: UpstreamCall = {
       operation: context.operation,
@@ -109,6 +119,7 @@ export function createAttempt(context: ForwardContext) {
     }, timeoutSeconds * 1000)
     const onClientGone = () => abort.abort()
     context.clientSignal?.addEventListener('abort', onClientGone, { once: true })
+    if (context.clientSignal?.aborted) abort.abort()
     const done = () => {
       clearTimeout(timer)
       context.clientSignal?.removeEventListener('abort', onClientGone)
@@ -124,39 +135,15 @@ export function createAttempt(context: ForwardContext) {
       done()
       if (timedOut) {
         const message = `Request timed out after ${timeoutSeconds} seconds (model=${target.modelGroup})`
-        return fail({
-          kind: 'timeout',
-          status: 408,
-          retryAfterSeconds: null,
-          clientStatus: 408,
-          body: envelope(408, 'timeout', message),
-          headers: {},
-          error: { type: 'timeout', message, status: 408, errorClass: 'Timeout' },
-        })
+        return fail(gatewayFailure({ kind: 'timeout', status: 408, retryAfterSeconds: null }, 408, 'timeout', message, 'Timeout'))
       }
       if (context.clientSignal?.aborted) {
         const message = 'The client disconnected before the upstream answered'
-        return fail({
-          kind: 'cancelled',
-          status: null,
-          retryAfterSeconds: null,
-          clientStatus: 499,
-          body: envelope(499, 'client_disconnected', message),
-          headers: {},
-          error: { type: 'client_disconnected', message, status: 499, errorClass: 'ClientDisconnected' },
-        })
+        return fail(gatewayFailure({ kind: 'cancelled', status: null, retryAfterSeconds: null }, 499, 'client_disconnected', message, 'ClientDisconnected'))
       }
       const reason = (error as { code?: unknown })?.code
       const message = `Could not reach the upstream for model=${target.modelGroup}${typeof reason === 'string' ? ` (${reason})` : ''}`
-      return fail({
-        kind: 'connection',
-        status: null,
-        retryAfterSeconds: null,
-        clientStatus: 502,
-        body: envelope(502, 'upstream_connection_error', message),
-        headers: {},
-        error: { type: 'upstream_connection_error', message, status: 502, errorClass: 'APIConnectionError' },
-      })
+      return fail(gatewayFailure({ kind: 'connection', status: null, retryAfterSeconds: null }, 502, 'upstream_connection_error', message, 'APIConnectionError'))
     }
     // A stream keeps its timer only until the headers: its body may legitimately run longer than the timeout.
     done()
@@ -168,15 +155,7 @@ export function createAttempt(context: ForwardContext) {
       if (response.headers.has('retry-after')) headers['retry-after'] = response.headers.get('retry-after')!
       if (status === 401 || status === 403) {
         const message = `The upstream refused the gateway's credentials for model=${target.modelGroup} (deployment ${deployment.id}, HTTP ${status}); check its api_key in config.yaml`
-        return fail({
-          kind: 'http',
-          status,
-          retryAfterSeconds,
-          clientStatus: 502,
-          body: envelope(502, 'upstream_auth_error', message),
-          headers,
-          error: { type: 'upstream_auth_error', message, status: 502, errorClass: 'UpstreamAuthError' },
-        })
+        return fail(gatewayFailure({ kind: 'http', status, retryAfterSeconds }, 502, 'upstream_auth_error', message, 'UpstreamAuthError', headers))
       }
       const mapped = provider.mapError(call, status, scrub(text ?? '', deployment.apiKey))
       return fail({ kind: 'http', status, retryAfterSeconds, clientStatus: mapped.status, body: mapped.body, headers, error: errorInfo(mapped.body, mapped.status, 'upstream_error') })

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, beforeEach, expect, test } from 'bun:test'
 import { describeEachEngine } from '../../../test/engines'
 import { MASTER_KEY } from '../../../test/gateway'
 import { insertKey, insertTeam, insertUser } from '../../../test/fixtures'
-import { chat, startProxyGateway, UPSTREAM_KEY, type ProxyGateway } from '../../../test/proxy-gateway'
+import type { Server } from 'bun'
+import { chat, startProxyGateway, UPSTREAM_KEY, withScriptedUpstream, type ProxyGateway } from '../../../test/proxy-gateway'
 import { pythonFloat } from '../../lib/python-float'
 import { sha256Hex } from '../../lib/secrets'
 
@@ -288,24 +289,23 @@ describeEachEngine('the OpenAI-compatible routes', (engine) => {
   test('upstream connections are reused across requests', async () => {
     const ports = new Set<number>()
     const body = JSON.stringify({ id: 'r', object: 'chat.completion', choices: [], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } })
-    const upstream = Bun.serve({
-      port: 0,
-      hostname: '127.0.0.1',
-      fetch(request, server) {
-        ports.add(server.requestIP(request)!.port)
-        return new Response(body, { headers: { 'content-type': 'application/json' } })
-      },
-    })
-    const reused = await startProxyGateway(engine, {
-      config: { model_list: [{ model_name: 'm', litellm_params: { model: 'openai/m', api_base: `http://127.0.0.1:${upstream.port}/v1` } }] },
-    })
-    try {
+    const answer = (request: Request, server: Server<undefined>) => {
+      ports.add(server.requestIP(request)!.port)
+      return new Response(body, { headers: { 'content-type': 'application/json' } })
+    }
+    await withScriptedUpstream(engine, answer, async (reused) => {
       for (let i = 0; i < 20; i++) expect((await reused.gateway.call('POST', '/v1/chat/completions', { body: chat('m') })).status).toBe(200)
       expect(ports.size).toBe(1)
-    } finally {
-      await reused.close()
-      await upstream.stop(true)
-    }
+    })
+  })
+
+  test('a 200 from the upstream that is not a valid response becomes a 502 failure', async () => {
+    await withScriptedUpstream(engine, () => new Response('<html>maintenance</html>'), async (broken) => {
+      const response = await broken.gateway.call('POST', '/v1/chat/completions', { body: chat('m') })
+      expect(response.status).toBe(502)
+      expect(response.body.error).toMatchObject({ message: 'The upstream answered with a body that is not a valid response (model=m)', type: 'upstream_error' })
+      expect(broken.usage.records.map((r) => [r.status, r.httpStatus])).toEqual([['failure', 502]])
+    })
   })
 
   test('a blocked end user is refused with 403 before the upstream is called', async () => {

@@ -13,7 +13,7 @@ import { routePath } from '../../http/paths'
 import { newOrderedId } from '../../lib/ids'
 import type { Operation, TokenUsage } from '../../providers/types'
 import { estimateChatPromptTokens, estimateInputTokens, estimateTextTokens } from '../../usage/estimate'
-import { createAttempt, type UpstreamAnswer, type UpstreamFailure } from './forward'
+import { createAttempt, gatewayFailure, type UpstreamAnswer, type UpstreamFailure } from './forward'
 import { proxyResponseHeaders } from './headers'
 import { CALL_TYPES, checkProxyBody, clientWantsStreamUsage, type ProxyBody } from './model'
 import { checkEndUser, endUserOf, loadAccessSubject, organizationIdOf, requestTags, spendLogsMetadataOf } from './request-scope'
@@ -186,17 +186,8 @@ async function jsonResponse(call: Call, routing: Routing, answer: UpstreamAnswer
     parsed = answer.provider.parseResponse(answer.call, answer.text ?? '')
   } catch {
     const message = `The upstream answered with a body that is not a valid response (model=${routing.target.modelGroup})`
-    return failureResponse(call, routing, answer.call.deployment, {
-      kind: 'http',
-      status: answer.response.status,
-      retryAfterSeconds: null,
-      clientStatus: 502,
-      body: { error: { message, type: 'upstream_error', param: null, code: 502 } },
-      headers: {},
-      error: { type: 'upstream_error', message, status: 502, errorClass: 'InvalidUpstreamResponse' },
-      upstreamModel: answer.call.upstreamModel,
-      durationMs: upstreamMs,
-    })
+    const failure = gatewayFailure({ kind: 'http', status: answer.response.status, retryAfterSeconds: null }, 502, 'upstream_error', message, 'InvalidUpstreamResponse')
+    return failureResponse(call, routing, answer.call.deployment, { ...failure, upstreamModel: answer.call.upstreamModel, durationMs: upstreamMs })
   }
   const usage = parsed.usage ?? usageOf(promptEstimate(call.operation, call.body), estimateTextTokens(parsed.outputText()))
   const record = await call.settlement.settle({
@@ -268,7 +259,8 @@ function streamResponse(call: Call, routing: Routing, answer: UpstreamAnswer): R
     finish: (result) => call.settlement.settle(streamOutcome(call, routing, answer, result)),
   })
   // Bun cancels the body when the client disconnects; the signal also covers a body that was never read.
-  call.request.signal.addEventListener('abort', () => void relay.cancel(), { once: true })
+  if (call.request.signal.aborted) void relay.cancel()
+  else call.request.signal.addEventListener('abort', () => void relay.cancel(), { once: true })
   const durationMs = performance.now() - call.startedAt
   const headers = proxyResponseHeaders({
     requestId: call.requestId,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test'
 import { describeEachEngine, sqliteEngine } from '../../../test/engines'
 import { MASTER_KEY } from '../../../test/gateway'
-import { chat, startProxyGateway, type ProxyGateway } from '../../../test/proxy-gateway'
+import { chat, startProxyGateway, withScriptedUpstream, type ProxyGateway } from '../../../test/proxy-gateway'
 
 /** The `data:` payloads (and comments) of an SSE body, in order. */
 function events(text: string): string[] {
@@ -38,15 +38,8 @@ async function until(condition: () => boolean, what: string): Promise<void> {
   }
 }
 
-/** An OpenAI-compatible upstream that answers every request with the given SSE frames. */
-function scriptedUpstream(frames: string[]) {
-  const server = Bun.serve({
-    port: 0,
-    hostname: '127.0.0.1',
-    fetch: () => new Response(frames.join(''), { headers: { 'content-type': 'text/event-stream' } }),
-  })
-  return { base: `http://127.0.0.1:${server.port}/v1`, stop: () => server.stop(true) }
-}
+/** An upstream handler answering every request with the given SSE frames. */
+const sse = (frames: readonly string[]) => () => new Response(frames.join(''), { headers: { 'content-type': 'text/event-stream' } })
 
 describeEachEngine('streaming', (engine) => {
   let proxy: ProxyGateway
@@ -110,23 +103,19 @@ describeEachEngine('streaming', (engine) => {
 
   test('usage on ordinary chunks is removed too when the client did not ask for it', async () => {
     const chunk = (extra: Record<string, unknown>) => `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', model: 'm', ...extra })}\n\n`
-    const upstream = scriptedUpstream([
+    const frames = [
       chunk({ choices: [{ index: 0, delta: { content: 'Hi' }, finish_reason: null }], usage: null }),
       chunk({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], usage: { prompt_tokens: 4, completion_tokens: 1, total_tokens: 5 } }),
       'data: [DONE]\n\n',
-    ])
-    const scripted = await startProxyGateway(engine, { config: { model_list: [{ model_name: 'm', litellm_params: { model: 'openai/m', api_base: upstream.base } }] } })
-    try {
+    ]
+    await withScriptedUpstream(engine, sse(frames), async (scripted) => {
       const response = await scripted.gateway.call('POST', '/v1/chat/completions', { body: chat('m', { stream: true }) })
-      const frames = events(response.text)
-      expect(frames).toHaveLength(3)
-      expect(frames.slice(0, 2).map((f) => 'usage' in JSON.parse(f))).toEqual([false, false])
-      expect(JSON.parse(frames[1]).choices[0].finish_reason).toBe('stop')
+      const received = events(response.text)
+      expect(received).toHaveLength(3)
+      expect(received.slice(0, 2).map((f) => 'usage' in JSON.parse(f))).toEqual([false, false])
+      expect(JSON.parse(received[1]).choices[0].finish_reason).toBe('stop')
       expect(scripted.usage.records[0]).toMatchObject({ promptTokens: 4, completionTokens: 1, status: 'success' })
-    } finally {
-      await scripted.close()
-      await upstream.stop()
-    }
+    })
   })
 
   test('a stream that ends without [DONE] is completed after a finish reason, and an error without one', async () => {
@@ -136,19 +125,14 @@ describeEachEngine('streaming', (engine) => {
       [[chunk(null), chunk('stop')], 'success'],
       [[chunk(null)], 'failure'],
     ] as const) {
-      const upstream = scriptedUpstream([...frames])
-      const scripted = await startProxyGateway(engine, { config: { model_list: [{ model_name: 'm', litellm_params: { model: 'openai/m', api_base: upstream.base } }] } })
-      try {
+      await withScriptedUpstream(engine, sse(frames), async (scripted) => {
         const response = await scripted.gateway.call('POST', '/v1/chat/completions', { body: chat('m', { stream: true }) })
         const last = events(response.text).at(-1)!
         if (expected === 'success') expect(last).toBe('[DONE]')
         else expect(JSON.parse(last).error.type).toBe('upstream_error')
         expect(scripted.usage.records.map((r) => r.status)).toEqual([expected])
         expect(scripted.usage.records[0].usageEstimated).toBe(true)
-      } finally {
-        await scripted.close()
-        await upstream.stop()
-      }
+      })
     }
   })
 
@@ -237,43 +221,34 @@ describe('a slow stream over real HTTP', () => {
     const encoder = new TextEncoder()
     const chunk = (content: string, finish: string | null) =>
       encoder.encode(`data: ${JSON.stringify({ id: 'slow', object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content }, finish_reason: finish }] })}\n\n`)
-    const upstream = Bun.serve({
-      port: 0,
-      hostname: '127.0.0.1',
-      idleTimeout: 0,
-      fetch: () =>
-        new Response(
-          new ReadableStream({
-            async start(controller) {
-              controller.enqueue(chunk('slow ', null))
-              await Bun.sleep(4500) // Bun closes connections idle for `idleTimeout` with a granularity of ~4 s
-              controller.enqueue(chunk('model', 'stop'))
-              controller.enqueue(encoder.encode('data: [DONE]\n\n'))
-              controller.close()
-            },
-          }),
-          { headers: { 'content-type': 'text/event-stream' } },
-        ),
-    })
-    const proxy = await startProxyGateway(sqliteEngine, {
-      config: { model_list: [{ model_name: 'slow', litellm_params: { model: 'openai/slow', api_base: `http://127.0.0.1:${upstream.port}/v1` } }] },
-      dataPlane: { streamKeepaliveMs: 60_000 },
-    })
-    const server = Bun.serve({ port: 0, hostname: '127.0.0.1', idleTimeout: 1, fetch: (request) => proxy.gateway.app.handle(request) })
-    proxy.gateway.context.server.attach(server)
-    try {
-      const response = await fetch(`http://127.0.0.1:${server.port}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${MASTER_KEY}` },
-        body: JSON.stringify(chat('slow', { stream: true })),
-      })
-      const frames = events(await response.text())
-      expect(frames.at(-1)).toBe('[DONE]')
-      expect(proxy.usage.records.map((r) => r.status)).toEqual(['success'])
-    } finally {
-      await server.stop(true)
-      await proxy.close()
-      await upstream.stop(true)
-    }
+    const slowStream = () =>
+      new Response(
+        new ReadableStream({
+          async start(controller) {
+            controller.enqueue(chunk('slow ', null))
+            await Bun.sleep(4500) // Bun closes connections idle for `idleTimeout` with a granularity of ~4 s
+            controller.enqueue(chunk('model', 'stop'))
+            controller.enqueue(encoder.encode('data: [DONE]\n\n'))
+            controller.close()
+          },
+        }),
+        { headers: { 'content-type': 'text/event-stream' } },
+      )
+    const noKeepalive = { streamKeepaliveMs: 60_000 }
+    await withScriptedUpstream(sqliteEngine, slowStream, async (proxy) => {
+      const server = Bun.serve({ port: 0, hostname: '127.0.0.1', idleTimeout: 1, fetch: (request) => proxy.gateway.app.handle(request) })
+      proxy.gateway.context.server.attach(server)
+      try {
+        const response = await fetch(`http://127.0.0.1:${server.port}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${MASTER_KEY}` },
+          body: JSON.stringify(chat('m', { stream: true })),
+        })
+        expect(events(await response.text()).at(-1)).toBe('[DONE]')
+        expect(proxy.usage.records.map((r) => r.status)).toEqual(['success'])
+      } finally {
+        await server.stop(true)
+      }
+    }, noKeepalive)
   }, 15_000)
 })
