@@ -8,9 +8,11 @@
  * The three targets are measured in interleaved one-second slices (direct, forwarder, gateway, direct, …), so
  * load from elsewhere on the machine falls on all three alike; the ratios are also given as the median of the
  * per-round ratios. BENCH_SECONDS (default 5) is the number of rounds, i.e. measured seconds per target.
+ * "CPU µs/request" is the CPU time the measured process itself used (the upstream for `direct`), from /proc:
+ * unlike req/s it barely moves with other load on the machine.
  * BENCH_PROFILE=DIR writes a CPU profile of the gateway process (markdown) into DIR.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { Subprocess } from 'bun'
@@ -24,8 +26,20 @@ const ROUNDS = Number(process.env.BENCH_SECONDS ?? 5)
 const MASTER_KEY = 'sk-bench-master-key-0123456789abcdef'
 const children: Subprocess[] = []
 
-/** Spawns a process and waits for a line matching `ready` on its stdout; returns the first capture. */
-async function start(command: string[], cwd: string, ready: RegExp): Promise<string> {
+type Started = { url: string; pid: number }
+
+/** CPU time (user + system) a process has used, in ms; null where /proc is not available. */
+function cpuMs(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 // utime + stime, in 1/100 s ticks
+  } catch {
+    return null
+  }
+}
+
+/** Spawns a process and waits for a line matching `ready` on its stdout; returns the first capture and its pid. */
+async function start(command: string[], cwd: string, ready: RegExp): Promise<Started> {
   const child = Bun.spawn(command, { cwd, stdout: 'pipe', stderr: 'inherit', env: { ...process.env, NODE_ENV: 'production' } })
   children.push(child)
   const reader = child.stdout.getReader()
@@ -41,13 +55,13 @@ async function start(command: string[], cwd: string, ready: RegExp): Promise<str
       void (async () => {
         while (!(await reader.read()).done) {}
       })()
-      return match[1]
+      return { url: match[1], pid: child.pid }
     }
   }
   throw new Error(`${command.join(' ')} exited before it was ready:\n${output}`)
 }
 
-async function startGateway(upstreamUrl: string): Promise<{ url: string; key: string }> {
+async function startGateway(upstreamUrl: string): Promise<Started & { key: string }> {
   const folder = mkdtempSync(join(tmpdir(), 'tollgate-bench-'))
   writeFileSync(
     join(folder, 'config.yaml'),
@@ -84,13 +98,12 @@ async function startGateway(upstreamUrl: string): Promise<{ url: string; key: st
   await database.close()
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof-md', `--cpu-prof-dir=${resolve(process.env.BENCH_PROFILE)}`] : []
   const command = ['bun', ...profile, join(ROOT, 'src/main.ts'), '--config', 'config.yaml', '--port', '0', '--host', '127.0.0.1']
-  const url = await start(command, folder, /"url":"(http:\/\/[^"]+)"/)
-  return { url, key }
+  return { ...(await start(command, folder, /"url":"(http:\/\/[^"]+)"/)), key }
 }
 
-type Target = { name: string; url: string; headers: Record<string, string> }
-type Sample = { requests: number; errors: number; seconds: number; latencies: number[] }
-type Result = { requests: number; errors: number; perSecond: number; p50: number; p99: number }
+type Target = { name: string; url: string; headers: Record<string, string>; pid: number }
+type Sample = { requests: number; errors: number; seconds: number; latencies: number[]; cpuMs: number | null }
+type Result = { requests: number; errors: number; perSecond: number; p50: number; p99: number; cpuPerRequestUs: number | null }
 
 const BODY = JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] })
 
@@ -108,8 +121,11 @@ async function drive(target: Target, concurrency: number, seconds: number): Prom
     }
   }
   const began = performance.now()
+  const cpuBefore = cpuMs(target.pid)
   await Promise.all(Array.from({ length: concurrency }, worker))
-  return { requests: latencies.length, errors, seconds: (performance.now() - began) / 1000, latencies }
+  const cpuAfter = cpuMs(target.pid)
+  const cpu = cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore
+  return { requests: latencies.length, errors, seconds: (performance.now() - began) / 1000, latencies, cpuMs: cpu }
 }
 
 function summarize(samples: Sample[]): Result {
@@ -117,20 +133,22 @@ function summarize(samples: Sample[]): Result {
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0
   const seconds = samples.reduce((sum, s) => sum + s.seconds, 0)
   const errors = samples.reduce((sum, s) => sum + s.errors, 0)
-  return { requests: latencies.length, errors, perSecond: latencies.length / seconds, p50: at(0.5), p99: at(0.99) }
+  const cpu = samples.every((s) => s.cpuMs !== null) ? samples.reduce((sum, s) => sum + s.cpuMs!, 0) : null
+  const cpuPerRequestUs = cpu === null ? null : (cpu * 1000) / latencies.length
+  return { requests: latencies.length, errors, perSecond: latencies.length / seconds, p50: at(0.5), p99: at(0.99), cpuPerRequestUs }
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 
 async function main() {
   const upstream = await start(['bun', join(ROOT, 'scripts/fake-upstream.ts')], ROOT, /FAKE_UPSTREAM_URL=(\S+)/)
-  const forwarder = await start(['bun', join(ROOT, 'scripts/bench/forwarder.ts'), upstream], ROOT, /FORWARDER_URL=(\S+)/)
-  const gateway = await startGateway(upstream)
+  const forwarder = await start(['bun', join(ROOT, 'scripts/bench/forwarder.ts'), upstream.url], ROOT, /FORWARDER_URL=(\S+)/)
+  const gateway = await startGateway(upstream.url)
   const json = { 'content-type': 'application/json' }
   const targets: Target[] = [
-    { name: 'direct', url: `${upstream}/v1/chat/completions`, headers: { ...json, authorization: 'Bearer upstream-key' } },
-    { name: 'forwarder', url: `${forwarder}/v1/chat/completions`, headers: json },
-    { name: 'gateway', url: `${gateway.url}/v1/chat/completions`, headers: { ...json, authorization: `Bearer ${gateway.key}` } },
+    { name: 'direct', url: `${upstream.url}/v1/chat/completions`, headers: { ...json, authorization: 'Bearer upstream-key' }, pid: upstream.pid },
+    { name: 'forwarder', url: `${forwarder.url}/v1/chat/completions`, headers: json, pid: forwarder.pid },
+    { name: 'gateway', url: `${gateway.url}/v1/chat/completions`, headers: { ...json, authorization: `Bearer ${gateway.key}` }, pid: gateway.pid },
   ]
   const results = new Map<string, Result>()
   const roundRatios = new Map<number, number[]>()
@@ -152,7 +170,8 @@ async function main() {
       const result = summarize(samples.get(target.name)!)
       results.set(`${target.name}@${concurrency}`, result)
       console.log(
-        `${target.name.padEnd(10)} c=${String(concurrency).padEnd(3)} ${result.perSecond.toFixed(0).padStart(7)} req/s   p50 ${result.p50.toFixed(3)} ms   p99 ${result.p99.toFixed(3)} ms   (${result.requests} requests, ${result.errors} errors)`,
+        `${target.name.padEnd(10)} c=${String(concurrency).padEnd(3)} ${result.perSecond.toFixed(0).padStart(7)} req/s   p50 ${result.p50.toFixed(3)} ms   p99 ${result.p99.toFixed(3)} ms   ` +
+          `CPU ${result.cpuPerRequestUs === null ? '?' : result.cpuPerRequestUs.toFixed(0)} µs/request   (${result.requests} requests, ${result.errors} errors)`,
       )
     }
   }
