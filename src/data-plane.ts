@@ -45,7 +45,8 @@ export function createDataPlane(settings: Settings, log: Logger, options: DataPl
     providers,
     router: options.router ?? createSingleAttemptRouter(),
     admission: createAdmissionPipeline((step, error) => log.error('admission release failed', { step, error: String(error) })),
-    usage: options.usage ?? new MemoryUsageSink(),
+    // Nothing reads usage records until spend accounting supplies its durable sink: keep only the latest.
+    usage: options.usage ?? new MemoryUsageSink(1_000),
     pricing: options.pricing ?? createConfiguredPricing(),
     streamKeepaliveMs: options.streamKeepaliveMs ?? STREAM_KEEPALIVE_MS,
   }

@@ -105,7 +105,10 @@ export async function proxyCall(deps: ProxyDeps, operation: Operation, request: 
     tags,
     body,
     stream,
-    signal: request.signal,
+    // Lazily: Bun creates a server request's signal (and tracks it) only when it is read.
+    get signal() {
+      return request.signal
+    },
   })
   const settlement = new Settlement(
     { usage: deps.dataPlane.usage, pricing: deps.dataPlane.pricing, log: deps.log, now: () => deps.clock.now() },
