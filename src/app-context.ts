@@ -10,9 +10,11 @@ import { createJwtVerifier } from './auth/jwt/verify'
 import { createEntityCaches, type EntityCaches } from './cache/entity-caches'
 import { createInvalidator, type Invalidator } from './cache/invalidation'
 import type { Settings } from './config/load'
+import { createDataPlane, type DataPlane, type DataPlaneOptions } from './data-plane'
 import type { Database } from './db/database'
 import type { Repositories } from './db/ports'
 import { createRepositories } from './db/repositories'
+import { createServerHandle, type ServerHandle } from './http/server-handle'
 import type { Clock } from './lib/clock'
 import { createLifecycle, type Lifecycle } from './lib/lifecycle'
 import type { Logger } from './lib/logger'
@@ -42,6 +44,10 @@ export type AppContext = {
   /** Spend accounting: `spend.record(row)` for every finished request (src/spend/engine.ts). */
   readonly spend: SpendEngine
   readonly version: string
+  /** The OpenAI-compatible proxy's parts (catalog, providers, router, admission steps, usage sink, pricing). */
+  readonly dataPlane: DataPlane
+  /** The listening server, once main.ts attaches it (idle timeouts, client addresses). */
+  readonly server: ServerHandle
 }
 
 export type AppContextOptions = {
@@ -51,6 +57,8 @@ export type AppContextOptions = {
   log: Logger
   /** Receives a generated admin key the one time it is created (main prints it). */
   announceAdminKey?: (key: string) => void
+  /** Replaces data-plane parts (tests: a memory usage sink, a short keep-alive; later: the durable sink). */
+  dataPlane?: DataPlaneOptions
 }
 
 function jwtPrincipals(
@@ -101,5 +109,24 @@ export async function createAppContext(options: AppContextOptions): Promise<AppC
   lifecycle.onStop(() => shared.stop())
   const { rateLimiter, counters } = shared
   const spend = createSpendEngineFor({ settings, database, repos, clock, log, metrics, lifecycle })
-  return { settings, database, repos, clock, log, admin, caches, invalidator, authenticator, lifecycle, metrics, rateLimiter, counters, spend, version: VERSION }
+  const dataPlane = createDataPlane(settings, log, options.dataPlane)
+  return {
+    settings,
+    database,
+    repos,
+    clock,
+    log,
+    admin,
+    caches,
+    invalidator,
+    authenticator,
+    lifecycle,
+    metrics,
+    rateLimiter,
+    counters,
+    spend,
+    version: VERSION,
+    dataPlane,
+    server: createServerHandle(),
+  }
 }

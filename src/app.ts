@@ -16,6 +16,8 @@ import { userRoutes } from './modules/users/routes'
 import { organizationRoutes } from './modules/organizations/routes'
 import { customerRoutes } from './modules/customers/routes'
 import { tagRoutes } from './modules/tags/routes'
+import { modelRoutes } from './modules/models/routes'
+import { proxyRoutes } from './modules/proxy/routes'
 
 /**
  * What callers use of the app: `handle` (main.ts serves it, tests call it). Declared rather than inferred: the
@@ -37,4 +39,6 @@ export function createApp(context: AppContext): App {
     .use(tagRoutes(context))
     .use(metricsRoutes(context))
     .use(spendRoutes(context))
+    .use(proxyRoutes(context))
+    .use(modelRoutes(context))
 }

@@ -79,9 +79,11 @@ async function main(): Promise<number> {
     hostname,
     fetch: (request) => app.handle(request),
     maxRequestBodySize: Math.ceil(general.max_request_size_mb * 1024 * 1024) + 1024,
-    // Streams keep themselves alive with comments; idle keep-alive sockets are closed after this.
+    // Proxied requests lift this per request (server.timeout(request, 0)) and streams send keep-alive
+    // comments; idle keep-alive sockets are closed after this.
     idleTimeout: 120,
   })
+  context.server.attach(server)
   await context.lifecycle.start()
   log.info('Tollgate listening', { url: `http://${hostname}:${server.port}`, database: database.location, version: VERSION })
 

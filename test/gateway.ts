@@ -9,6 +9,7 @@ import { createApp, type App } from '../src/app'
 import { createAppContext, type AppContext } from '../src/app-context'
 import { settingsFromObject } from '../src/config/load'
 import type { AuditLogRow } from '../src/db/ports'
+import type { DataPlaneOptions } from '../src/data-plane'
 import { ManualClock, type Clock } from '../src/lib/clock'
 import { createMemoryLogger, type Logger } from '../src/lib/logger'
 import { openTestStore, type TestStore } from './database'
@@ -42,6 +43,8 @@ export type GatewayOptions = {
   config?: Record<string, any>
   env?: Record<string, string>
   clock?: Clock
+  /** Data-plane parts to use instead of the defaults (a memory usage sink to read, a short keep-alive …). */
+  dataPlane?: DataPlaneOptions
 }
 
 export async function startGateway(engine: TestEngine, options: GatewayOptions = {}): Promise<TestGateway> {
@@ -55,7 +58,7 @@ export async function startGateway(engine: TestEngine, options: GatewayOptions =
   }
   const settings = settingsFromObject(config, options.env ?? {})
   const log = createMemoryLogger()
-  const context = await createAppContext({ settings, database: store.database, clock, log })
+  const context = await createAppContext({ settings, database: store.database, clock, log, dataPlane: options.dataPlane })
   const app = createApp(context)
 
   return {

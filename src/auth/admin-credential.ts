@@ -4,7 +4,7 @@
  */
 import type { Repositories } from '../db/ports'
 import { newAdminKey } from '../lib/ids'
-import { secretMatchesHash, secretsEqual, sha256Hex } from '../lib/secrets'
+import { secretMatchesDigest, sha256Hex } from '../lib/secrets'
 
 export const GENERATED_ADMIN_KEY_SETTING = 'generated_admin_key_sha256'
 
@@ -22,7 +22,11 @@ export async function resolveAdminCredential(
   repos: Repositories,
   announce: (generatedKey: string) => void,
 ): Promise<AdminCredential> {
-  if (masterKey) return { source: 'master_key', matches: (credential) => secretsEqual(credential, masterKey) }
+  // The expected digest is computed once: this runs for every credential on every request.
+  if (masterKey) {
+    const digest = Buffer.from(sha256Hex(masterKey), 'hex')
+    return { source: 'master_key', matches: (credential) => secretMatchesDigest(credential, digest) }
+  }
 
   let stored = await repos.settings.get(GENERATED_ADMIN_KEY_SETTING)
   if (!stored) {
@@ -30,6 +34,6 @@ export async function resolveAdminCredential(
     if (await repos.settings.putIfAbsent(GENERATED_ADMIN_KEY_SETTING, sha256Hex(key))) announce(key)
     stored = await repos.settings.get(GENERATED_ADMIN_KEY_SETTING)
   }
-  const hash = stored!
-  return { source: 'generated', matches: (credential) => secretMatchesHash(credential, hash) }
+  const digest = Buffer.from(stored!, 'hex')
+  return { source: 'generated', matches: (credential) => secretMatchesDigest(credential, digest) }
 }

@@ -29,18 +29,27 @@ export async function readBodyText(request: Request, limitBytes: number, limitMb
   return Buffer.concat(chunks).toString('utf8')
 }
 
+/** JSON text → value; an empty body is null, malformed JSON a 400 naming the problem. */
+export function parseJsonText(text: string, errorType: string): unknown {
+  if (text.trim() === '') return null
+  try {
+    return JSON.parse(text)
+  } catch (error) {
+    throw new ApiError(400, errorType, `Invalid JSON in request body: ${(error as Error).message}`)
+  }
+}
+
+/** What data-plane routes receive as `body`: they read the request body themselves, after authentication. */
+export const DEFERRED_BODY = Object.freeze({ deferred: true })
+
 /** Parses every request body as JSON; an empty body is `undefined`, malformed JSON a 400 naming the problem. */
 export function jsonBodies(maxRequestSizeMb: number) {
   const limitBytes = Math.floor(maxRequestSizeMb * 1024 * 1024)
-  return new Elysia({ name: 'json-bodies' }).onParse({ as: 'global' }, async ({ request, contentType }) => {
+  // Not an async function: data-plane requests (the hot path) get their answer without a promise.
+  return new Elysia({ name: 'json-bodies' }).onParse({ as: 'global' }, ({ request, contentType }) => {
     if (contentType?.startsWith('multipart/form-data')) return
-    const text = await readBodyText(request, limitBytes, maxRequestSizeMb)
-    if (text.trim() === '') return null
-    try {
-      return JSON.parse(text)
-    } catch (error) {
-      const type = isDataPlanePath(routePath(request.url)) ? 'invalid_request_error' : 'bad_request_error'
-      throw new ApiError(400, type, `Invalid JSON in request body: ${(error as Error).message}`)
-    }
+    // §6.3: the data plane checks the credential before it reads (up to max_request_size_mb of) the body.
+    if (isDataPlanePath(routePath(request.url))) return DEFERRED_BODY
+    return readBodyText(request, limitBytes, maxRequestSizeMb).then((text) => parseJsonText(text, 'bad_request_error'))
   })
 }

@@ -12,6 +12,13 @@ export function pythonFloat(value: number): string {
   if (value === Infinity) return 'inf'
   if (value === -Infinity) return '-inf'
   if (value === 0) return Object.is(value, -0) ? '-0.0' : '0.0'
+  // Fast path (headers on every response): in this range JavaScript's shortest round-trip text is already
+  // fixed notation, which is Python's too, except that Python marks a whole number with `.0`.
+  const magnitude = Math.abs(value)
+  if (magnitude >= 1e-4 && magnitude < 1e16) {
+    const text = String(value)
+    return text.includes('.') ? text : `${text}.0`
+  }
 
   const sign = value < 0 ? '-' : ''
   const [mantissa, exponentText] = Math.abs(value).toExponential().split('e')

@@ -1,0 +1,27 @@
+import { Elysia } from 'elysia'
+import type { AppContext } from '../../app-context'
+import { defineRouteAccess } from '../../auth/route-access'
+import { withPrincipal } from '../../http/principal'
+import { proxyCall } from './service'
+
+// Every authenticated principal may call the LLM routes; model access is decided per request (§6.2).
+defineRouteAccess({
+  'POST /v1/chat/completions': 'any',
+  'POST /chat/completions': 'any',
+  'POST /v1/completions': 'any',
+  'POST /completions': 'any',
+  'POST /v1/embeddings': 'any',
+  'POST /embeddings': 'any',
+})
+
+/** The OpenAI-compatible LLM routes (each also without `/v1`). The body is read by the service, after auth. */
+export function proxyRoutes(context: AppContext) {
+  return new Elysia({ detail: { tags: ['openai'] } })
+    .use(withPrincipal(context.authenticator))
+    .post('/v1/chat/completions', ({ request, principal }) => proxyCall(context, 'chat', request, principal))
+    .post('/chat/completions', ({ request, principal }) => proxyCall(context, 'chat', request, principal))
+    .post('/v1/completions', ({ request, principal }) => proxyCall(context, 'completion', request, principal))
+    .post('/completions', ({ request, principal }) => proxyCall(context, 'completion', request, principal))
+    .post('/v1/embeddings', ({ request, principal }) => proxyCall(context, 'embedding', request, principal))
+    .post('/embeddings', ({ request, principal }) => proxyCall(context, 'embedding', request, principal))
+}
