@@ -11,6 +11,8 @@ import { createEntityCaches, type EntityCaches } from './cache/entity-caches'
 import { createInvalidator, type Invalidator } from './cache/invalidation'
 import type { Settings } from './config/load'
 import { createDataPlane, type DataPlane, type DataPlaneOptions } from './data-plane'
+import { spendUsageSink } from './spend/usage-sink'
+import { fanOut } from './usage/sink'
 import type { Database } from './db/database'
 import type { Repositories } from './db/ports'
 import { createRepositories } from './db/repositories'
@@ -22,6 +24,7 @@ import { createMetrics, type Metrics } from './metrics/registry'
 import type { RateLimiter } from './governance/rate-limits/limiter'
 import type { FloatCounters } from './governance/rate-limits/store'
 import { createMultiInstance } from './multi-instance'
+import { rateLimitStep } from './governance/rate-limits/admission-step'
 import { createSpendEngineFor, type SpendEngine } from './spend/setup'
 import { VERSION } from './version'
 
@@ -57,7 +60,10 @@ export type AppContextOptions = {
   log: Logger
   /** Receives a generated admin key the one time it is created (main prints it). */
   announceAdminKey?: (key: string) => void
-  /** Replaces data-plane parts (tests: a memory usage sink, a short keep-alive; later: the durable sink). */
+  /**
+   * Data-plane parts to use instead of the defaults (tests: a short keep-alive, a scripted router). `usage` is
+   * an extra sink: the spend engine always receives every usage record, and this one sees them too.
+   */
   dataPlane?: DataPlaneOptions
 }
 
@@ -109,7 +115,8 @@ export async function createAppContext(options: AppContextOptions): Promise<AppC
   lifecycle.onStop(() => shared.stop())
   const { rateLimiter, counters } = shared
   const spend = createSpendEngineFor({ settings, database, repos, clock, log, metrics, lifecycle })
-  const dataPlane = createDataPlane(settings, log, options.dataPlane)
+  const dataPlane = createDataPlane(settings, log, { ...options.dataPlane, usage: fanOut(spendUsageSink(spend), options.dataPlane?.usage) })
+  dataPlane.admission.register(rateLimitStep({ caches, settings, rateLimiter }))
   return {
     settings,
     database,

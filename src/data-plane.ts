@@ -10,7 +10,7 @@ import { ModelCatalog } from './deployments/catalog'
 import type { Logger } from './lib/logger'
 import { createProviderRegistry, type ProviderRegistry } from './providers/registry'
 import { createSingleAttemptRouter, type Router } from './routing/router'
-import { createConfiguredPricing, type Pricing } from './usage/pricing'
+import { createPricing, type Pricing } from './spend/prices'
 import { MemoryUsageSink, type UsageSink } from './usage/sink'
 
 export type DataPlane = {
@@ -45,9 +45,9 @@ export function createDataPlane(settings: Settings, log: Logger, options: DataPl
     providers,
     router: options.router ?? createSingleAttemptRouter(),
     admission: createAdmissionPipeline((step, error) => log.error('admission release failed', { step, error: String(error) })),
-    // Nothing reads usage records until spend accounting supplies its durable sink: keep only the latest.
+    // createAppContext always supplies the spend engine's sink; this default serves data planes built alone.
     usage: options.usage ?? new MemoryUsageSink(1_000),
-    pricing: options.pricing ?? createConfiguredPricing(),
+    pricing: options.pricing ?? createPricing(),
     streamKeepaliveMs: options.streamKeepaliveMs ?? STREAM_KEEPALIVE_MS,
   }
 }

@@ -1,9 +1,10 @@
-import { expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import type { Deployment } from '../config/schema'
 import { createMemoryLogger } from '../lib/logger'
 import { pythonFloat } from '../lib/python-float'
 import { tablePrice } from './price-table'
-import { costOf, priceOf, warnUnpricedDeployments } from './prices'
+import { toDeployment } from '../deployments/deployment'
+import { costOf, createPricing, priceOf, warnUnpricedDeployments } from './prices'
 
 const deployment = (model: string, params: Record<string, unknown> = {}, info?: Record<string, unknown>): Deployment => ({
   model_name: model.split('/').pop()!,
@@ -77,4 +78,31 @@ test('start-up warns once per deployment without a price, and about wildcards wi
     ['warn', 'openai/llama3'],
     ['warn', 'openai/*'],
   ])
+})
+
+describe('pricing as the proxy asks for it', () => {
+  const usage = (promptTokens: number, completionTokens: number, cachedPromptTokens = 0) => ({
+    promptTokens,
+    completionTokens,
+    totalTokens: promptTokens + completionTokens,
+    cachedPromptTokens,
+  })
+  const catalogDeployment = (model: string, params: Record<string, unknown> = {}) =>
+    toDeployment({ model_name: model, litellm_params: { model, ...params } as any }, 0)
+
+  test('configured prices, cached prompt tokens at the cache price, unpriced models flagged', () => {
+    const pricing = createPricing()
+    const cached = catalogDeployment('openai/m', { input_cost_per_token: 1e-6, output_cost_per_token: 2e-6, cache_read_input_token_cost: 1e-7 })
+    expect(pricing.costOf(cached, usage(10, 5, 4))).toEqual({ cost: 6 * 1e-6 + 4 * 1e-7 + 5 * 2e-6, priced: true })
+    expect(pricing.costOf(catalogDeployment('openai/llama3'), usage(10, 5))).toEqual({ cost: 0, priced: false })
+    expect(pricing.priceOf(catalogDeployment('openai/m', { input_cost_per_token: 0, output_cost_per_token: 0 })).free).toBe(true)
+  })
+
+  test('a wildcard deployment is priced per upstream model from the built-in table', () => {
+    const pricing = createPricing()
+    const wildcard = catalogDeployment('openai/*')
+    expect(pricing.priceOf(wildcard, 'gpt-4o').priced).toBe(true)
+    expect(pricing.priceOf(wildcard, 'my-local-model').priced).toBe(false)
+    expect(pricing.priceOf(wildcard, 'gpt-4o')).toBe(pricing.priceOf(wildcard, 'gpt-4o'))
+  })
 })

@@ -9,6 +9,8 @@
  * - Free: configured prices that are all explicitly 0. Free deployments skip budget checks.
  */
 import type { Deployment } from '../config/schema'
+import type { Deployment as CatalogDeployment } from '../deployments/deployment'
+import type { TokenUsage } from '../providers/types'
 import type { Logger } from '../lib/logger'
 import { tablePrice, upstreamModelName } from './price-table'
 
@@ -95,4 +97,33 @@ export function warnUnpricedDeployments(deployments: readonly Deployment[], log:
       )
     }
   })
+}
+
+export type Cost = { readonly cost: number; readonly priced: boolean }
+
+/** Prices as the proxy asks for them: per catalog deployment, and per upstream model for wildcard deployments. */
+export interface Pricing {
+  priceOf(deployment: CatalogDeployment, upstreamModel?: string): Price
+  costOf(deployment: CatalogDeployment, usage: TokenUsage, upstreamModel?: string): Cost
+}
+
+/** Prices are resolved once per deployment (and upstream model) and kept; the config does not change at run time. */
+export function createPricing(): Pricing {
+  const known = new WeakMap<CatalogDeployment, Map<string, Price>>()
+  const priceFor = (deployment: CatalogDeployment, upstreamModel?: string): Price => {
+    let byModel = known.get(deployment)
+    if (!byModel) known.set(deployment, (byModel = new Map()))
+    const id = upstreamModel ?? ''
+    let price = byModel.get(id)
+    if (!price) byModel.set(id, (price = priceOf(deployment.config, upstreamModel)))
+    return price
+  }
+  return {
+    priceOf: priceFor,
+    costOf(deployment, usage, upstreamModel) {
+      const price = priceFor(deployment, upstreamModel)
+      const cost = costOf(price, { promptTokens: usage.promptTokens, completionTokens: usage.completionTokens, cachedTokens: usage.cachedPromptTokens })
+      return { cost, priced: price.priced }
+    },
+  }
 }

@@ -44,3 +44,14 @@ export class MemoryUsageSink implements UsageSink {
     return this.records.filter((record) => record.requestId === requestId)
   }
 }
+
+/** Hands every record to each sink in turn (spend accounting, metrics, a test's memory sink). */
+export function fanOut(...sinks: ReadonlyArray<UsageSink | null | undefined>): UsageSink {
+  const present = sinks.filter((sink): sink is UsageSink => Boolean(sink))
+  if (present.length === 1) return present[0]
+  return {
+    async record(record) {
+      for (const sink of present) await sink.record(record)
+    },
+  }
+}

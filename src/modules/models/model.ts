@@ -4,7 +4,7 @@
  */
 import { z } from 'zod'
 import type { Deployment } from '../../deployments/deployment'
-import type { ModelPrices } from '../../usage/pricing'
+import type { Price } from '../../spend/prices'
 
 export const modelsQuery = z.looseObject({ return_wildcard_routes: z.enum(['true', 'false']).optional() })
 export const modelInfoQuery = z.looseObject({ litellm_model_id: z.string().optional() })
@@ -17,7 +17,7 @@ export function modelItem(id: string) {
 }
 
 /** One deployment as `/model/info` shows it: never `api_key`; `api_base` only to admin roles. */
-export function modelInfoItem(deployment: Deployment, prices: ModelPrices | null, showApiBase: boolean) {
+export function modelInfoItem(deployment: Deployment, price: Price, showApiBase: boolean) {
   const params = deployment.config.litellm_params
   const info = deployment.config.model_info ?? {}
   const litellmParams: Record<string, unknown> = { model: params.model }
@@ -35,8 +35,8 @@ export function modelInfoItem(deployment: Deployment, prices: ModelPrices | null
       max_tokens: info.max_tokens ?? null,
       max_input_tokens: info.max_input_tokens ?? null,
       max_output_tokens: info.max_output_tokens ?? null,
-      input_cost_per_token: prices?.inputCostPerToken ?? null,
-      output_cost_per_token: prices?.outputCostPerToken ?? null,
+      input_cost_per_token: price.priced ? price.input : null,
+      output_cost_per_token: price.priced ? price.output : null,
       db_model: false,
     },
   }

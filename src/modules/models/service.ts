@@ -31,6 +31,6 @@ export async function modelInfo(deps: Deps, principal: Principal, deploymentId: 
   const data = catalog.deployments
     .filter((deployment) => deploymentId === undefined || deployment.id === deploymentId)
     .filter((deployment) => modelAccessDenial(subject, catalog, deployment.modelName, null) === null)
-    .map((deployment) => modelInfoItem(deployment, pricing.pricesOf(deployment), showApiBase))
+    .map((deployment) => modelInfoItem(deployment, pricing.priceOf(deployment), showApiBase))
   return { data }
 }

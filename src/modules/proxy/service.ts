@@ -257,7 +257,7 @@ function streamResponse(call: Call, routing: Routing, answer: UpstreamAnswer): R
     clientWantsUsage: clientWantsStreamUsage(call.body),
     keepaliveMs: deps.dataPlane.streamKeepaliveMs,
     now: () => deps.clock.now(),
-    costOf: (usage) => deps.dataPlane.pricing.costOf(deployment, usage).cost,
+    costOf: (usage) => deps.dataPlane.pricing.costOf(deployment, usage, answer.call.upstreamModel).cost,
     abortUpstream: () => answer.abort.abort(),
     finish: (result) => call.settlement.settle(streamOutcome(call, routing, answer, result)),
   })

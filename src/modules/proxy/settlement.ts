@@ -6,7 +6,7 @@ import type { Admitted } from '../../admission/pipeline'
 import type { Deployment } from '../../deployments/deployment'
 import type { Logger } from '../../lib/logger'
 import type { TokenUsage } from '../../providers/types'
-import type { Pricing } from '../../usage/pricing'
+import type { Pricing } from '../../spend/prices'
 import type { UsageError, UsageRecord, UsageStatus } from '../../usage/record'
 import type { UsageSink } from '../../usage/sink'
 
@@ -78,7 +78,9 @@ export class Settlement {
     const { deployment, usage } = outcome
     // Failures cost nothing; a disconnected stream pays for what was generated (§6.6).
     const { cost, priced } =
-      outcome.status === 'failure' ? { cost: 0, priced: this.deps.pricing.pricesOf(deployment) !== null } : this.deps.pricing.costOf(deployment, usage)
+      outcome.status === 'failure'
+        ? { cost: 0, priced: this.deps.pricing.priceOf(deployment, outcome.upstreamModel).priced }
+        : this.deps.pricing.costOf(deployment, usage, outcome.upstreamModel)
     const record: UsageRecord = {
       ...this.base,
       responseId: outcome.responseId,

@@ -5,7 +5,7 @@ import type { AppContext } from '../../app-context'
 import { recordChange, type ChangeActor } from '../../audit/record'
 import type { Deployment } from '../../config/schema'
 import { badRequest } from '../../http/errors'
-import { estimatePromptTokens } from '../../spend/estimate'
+import { estimateChatPromptTokens } from '../../usage/estimate'
 import { upstreamModelName } from '../../spend/price-table'
 import { costOf, priceOf, type Price } from '../../spend/prices'
 import type { CalculateSpendBody } from './model'
@@ -35,7 +35,7 @@ export function calculateSpend(deps: Deps, body: CalculateSpendBody) {
   if (body.model) {
     if (!body.messages) throw badRequest("Bad Request - messages must be provided if 'model' is provided", 'messages')
     const price = priceForName(deps, body.model)
-    return { cost: costOf(price, { promptTokens: estimatePromptTokens(body.messages), completionTokens: 0 }) }
+    return { cost: costOf(price, { promptTokens: estimateChatPromptTokens(body.messages), completionTokens: 0 }) }
   }
   if (body.completion_response) {
     const response = body.completion_response as { model?: unknown; usage?: Usage | null; object?: unknown }

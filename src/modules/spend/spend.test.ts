@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { estimateChatPromptTokens } from '../../usage/estimate'
 import { describeEachEngine } from '../../../test/engines'
 import { insertKey, insertTeam, insertUser } from '../../../test/fixtures'
 import { startGateway, type TestGateway } from '../../../test/gateway'
@@ -135,9 +136,11 @@ describeEachEngine('spend logs and spend lists', (engine) => {
     expect(after.body).toEqual({ cost: 600 * 2.5e-6 + 400 * 1.25e-6 + 100 * 1e-5 })
     const configured = await gateway.call('POST', '/spend/calculate', { body: { completion_response: { model: 'llama3', usage: { prompt_tokens: 10, completion_tokens: 10 } } } })
     expect(configured.body.cost).toBe(10 * 1e-7 + 10 * 2e-7)
-    const before = await gateway.call('POST', '/spend/calculate', { body: { model: 'cheap', messages: [{ role: 'user', content: 'x'.repeat(40) }] } })
-    // 3 for the reply + 3 for the message + 40 bytes / 4.
-    expect(before.body.cost).toBe(16 * 1e-7)
+    const messages = [{ role: 'user', content: 'x'.repeat(40) }]
+    const before = await gateway.call('POST', '/spend/calculate', { body: { model: 'cheap', messages } })
+    // The proxy's own estimate of a prompt: 3 for the reply + 3 per message + the text's tokens.
+    expect(estimateChatPromptTokens(messages)).toBe(3 + 3 + 7)
+    expect(before.body.cost).toBe(estimateChatPromptTokens(messages) * 1e-7)
     const unpriced = await gateway.call('POST', '/spend/calculate', { body: { model: 'mystery', messages: [] } })
     expect(unpriced.body.error).toMatchObject({ code: 400, message: 'Model mystery has no price configured (input_cost_per_token/output_cost_per_token)' })
     const neither = await gateway.call('POST', '/spend/calculate', { body: {} })
