@@ -1,7 +1,8 @@
 /**
  * A local stand-in for LLM providers, speaking their real wire formats: OpenAI-compatible JSON and SSE
  * (`/v1/chat/completions`, `/v1/completions`, `/v1/embeddings`, `/v1/models`), Azure OpenAI deployment paths
- * with `api-key`, and Anthropic's `/v1/messages` with its SSE events. Tests script failures per request
+ * with `api-key` (content-filter results, `stream_options` refused before api-version 2024-09-01), and
+ * Anthropic's `/v1/messages` with its SSE events (request checks as the API makes them: fake-anthropic-rules.ts). Tests script failures per request
  * (429 with Retry-After, 500, slow first byte, a hang, a mid-stream disconnect or error event) and read back
  * every request it received, including whether the caller aborted it.
  *
@@ -11,6 +12,7 @@
  *   ... config: { litellm_params: { model: 'openai/gpt-4o', api_base: upstream.openaiBase, api_key: 'up-key' } }
  */
 import type { Server } from 'bun'
+import { anthropicRequestProblem } from './fake-anthropic-rules'
 
 export type Behavior =
   | { kind: 'error'; status: number; message?: string; retryAfter?: number; body?: unknown }
@@ -38,6 +40,11 @@ export type Reply = {
   completionTokens: number
   /** When set and the request offers tools, the reply is this tool call instead of text. */
   toolCall?: { name: string; arguments: Record<string, unknown> }
+  /** Anthropic: a text block the model writes before its tool_use block ("Let me look that up."). */
+  toolCallText?: string
+  /** Anthropic: prompt tokens read from / written to the prompt cache (reported besides `input_tokens`). */
+  cacheReadTokens?: number
+  cacheCreationTokens?: number
   embeddingDimensions: number
 }
 
@@ -65,6 +72,28 @@ const DEFAULT_REPLY: Reply = {
   promptTokens: 10,
   completionTokens: 5,
   embeddingDimensions: 8,
+}
+
+/** Azure's api-versions before this one refuse `stream_options`. */
+const AZURE_STREAM_OPTIONS_SINCE = '2024-09-01'
+
+const SAFE = { filtered: false, severity: 'safe' }
+const AZURE_FILTER_RESULTS = { hate: SAFE, self_harm: SAFE, sexual: SAFE, violence: SAFE }
+
+/** Azure's 400 for a prompt its content filter refused, as it sends it. */
+export const AZURE_CONTENT_FILTER_ERROR = {
+  error: {
+    message:
+      "The response was filtered due to the prompt triggering Azure OpenAI's content management policy. Please modify your prompt and retry. To learn more about our content filtering policies please read our documentation: https://go.microsoft.com/fwlink/?linkid=2198766",
+    type: null,
+    param: 'prompt',
+    code: 'content_filter',
+    status: 400,
+    innererror: {
+      code: 'ResponsibleAIPolicyViolation',
+      content_filter_result: { ...AZURE_FILTER_RESULTS, violence: { filtered: true, severity: 'medium' }, jailbreak: { filtered: false, detected: false } },
+    },
+  },
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -166,6 +195,14 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
     if (route.dialect === 'azure' && !url.searchParams.get('api-version')) {
       return Response.json(errorBody('azure', 404, 'Resource not found'), { status: 404 })
     }
+    if (route.dialect === 'azure' && body?.stream_options !== undefined && url.searchParams.get('api-version')! < AZURE_STREAM_OPTIONS_SINCE) {
+      const error = { message: 'Unrecognized request argument supplied: stream_options', type: 'invalid_request_error', param: null, code: null }
+      return Response.json({ error }, { status: 400 })
+    }
+    if (route.dialect === 'anthropic') {
+      const problem = anthropicRequestProblem(body)
+      if (problem) return Response.json(errorBody('anthropic', 400, problem), { status: 400 })
+    }
 
     const behavior = queue.shift() ?? state.defaultBehavior
     if (behavior?.kind === 'delay') await sleep(behavior.ms)
@@ -197,7 +234,23 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
     }
   }
 
-  function sse(record: RecordedRequest, events: string[], behavior: Behavior | null, errorEvent: () => string): Response {
+  /** Anthropic's names for the same limits. */
+  function anthropicRateLimitHeaders(): Record<string, string> {
+    return {
+      'anthropic-ratelimit-requests-limit': '4000',
+      'anthropic-ratelimit-requests-remaining': '3999',
+      'anthropic-ratelimit-tokens-limit': '400000',
+      'anthropic-ratelimit-tokens-remaining': '399000',
+    }
+  }
+
+  function sse(
+    record: RecordedRequest,
+    events: string[],
+    behavior: Behavior | null,
+    errorEvent: () => string,
+    limits: Record<string, string> = rateLimitHeaders(),
+  ): Response {
     let sent = 0
     let cancelled = false
     active++
@@ -237,7 +290,7 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
       },
     })
     return new Response(stream, {
-      headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...rateLimitHeaders() },
+      headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...limits },
     })
   }
 
@@ -287,6 +340,8 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
               finish_reason: toolCall ? 'tool_calls' : 'stop',
             }
           : { index: 0, text: reply.content, logprobs: null, finish_reason: 'stop' }
+      // Azure reports what its content filters found, on the prompt and on each choice.
+      const filters = route.dialect === 'azure'
       return Response.json(
         {
           id,
@@ -294,7 +349,8 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
           created,
           model,
           system_fingerprint: null,
-          choices: [choice],
+          ...(filters ? { prompt_filter_results: [{ prompt_index: 0, content_filter_results: AZURE_FILTER_RESULTS }] } : {}),
+          choices: [filters ? { ...choice, content_filter_results: AZURE_FILTER_RESULTS } : choice],
           ...(withUsage ? { usage } : {}),
         },
         { headers: rateLimitHeaders() },
@@ -305,6 +361,11 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
     const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
       `data: ${JSON.stringify({ id, object, created, model, system_fingerprint: null, choices, ...extra })}\n\n`
     const events: string[] = []
+    if (route.dialect === 'azure') {
+      // Azure opens a stream with the prompt's filter results, in a chunk without id, model or choices.
+      const results = [{ prompt_index: 0, content_filter_results: AZURE_FILTER_RESULTS }]
+      events.push(`data: ${JSON.stringify({ choices: [], created: 0, id: '', model: '', object: '', prompt_filter_results: results })}\n\n`)
+    }
     if (route.operation === 'chat') {
       events.push(chunk([{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]))
       if (toolCall) {
@@ -334,52 +395,62 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
   }
 
   function anthropicMessages(body: any, record: RecordedRequest, behavior: Behavior | null): Response {
-    if (typeof body?.max_tokens !== 'number') {
-      return Response.json(errorBody('anthropic', 400, 'max_tokens: Field required'), { status: 400 })
-    }
     const { reply } = state
     const id = `msg_fake${++counter}`
-    const messages: any[] = Array.isArray(body.messages) ? body.messages : []
-    const lastContent = messages.at(-1)?.content
+    const lastContent = body.messages.at(-1)?.content
     const answeringToolResult = Array.isArray(lastContent) && lastContent.some((block: any) => block?.type === 'tool_result')
     const toolCall = reply.toolCall && Array.isArray(body.tools) && body.tools.length > 0 && !answeringToolResult ? reply.toolCall : undefined
-    const content = toolCall
-      ? [{ type: 'tool_use', id: `toolu_fake${counter}`, name: toolCall.name, input: toolCall.arguments }]
-      : [{ type: 'text', text: reply.content }]
-    const stopReason = toolCall ? 'tool_use' : 'end_turn'
-    const usage = { input_tokens: reply.promptTokens, output_tokens: reply.completionTokens }
+    const toolUse = toolCall ? { type: 'tool_use', id: `toolu_fake${counter}`, name: toolCall.name, input: toolCall.arguments } : null
+    // A stop sequence ends the text where it first appears; a max_tokens below the reply's length cuts it off.
+    let text = toolCall ? (reply.toolCallText ?? '') : reply.content
+    let stopReason = toolCall ? 'tool_use' : 'end_turn'
+    let stopSequence: string | null = null
+    for (const sequence of Array.isArray(body.stop_sequences) ? body.stop_sequences : []) {
+      const at = text.indexOf(sequence)
+      if (at !== -1 && !toolCall) [text, stopReason, stopSequence] = [text.slice(0, at), 'stop_sequence', sequence]
+    }
+    const outputTokens = Math.min(reply.completionTokens, body.max_tokens)
+    if (outputTokens < reply.completionTokens && !toolCall) stopReason = 'max_tokens'
+    const content: Record<string, unknown>[] = [...(text !== '' ? [{ type: 'text', text }] : []), ...(toolUse ? [toolUse] : [])]
+    const inputUsage = {
+      input_tokens: reply.promptTokens,
+      cache_creation_input_tokens: reply.cacheCreationTokens ?? 0,
+      cache_read_input_tokens: reply.cacheReadTokens ?? 0,
+    }
 
     if (!body.stream) {
-      return Response.json({ id, type: 'message', role: 'assistant', model: body.model, content, stop_reason: stopReason, stop_sequence: null, usage })
+      const usage = { ...inputUsage, output_tokens: outputTokens }
+      const message = { id, type: 'message', role: 'assistant', model: body.model, content, stop_reason: stopReason, stop_sequence: stopSequence, usage }
+      return Response.json(message, { headers: anthropicRateLimitHeaders() })
     }
     const event = (name: string, data: unknown) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`
     const events = [
       event('message_start', {
         type: 'message_start',
-        message: { id, type: 'message', role: 'assistant', model: body.model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: reply.promptTokens, output_tokens: 1 } },
+        message: { id, type: 'message', role: 'assistant', model: body.model, content: [], stop_reason: null, stop_sequence: null, usage: { ...inputUsage, output_tokens: 1 } },
       }),
     ]
-    if (toolCall) {
-      events.push(
-        event('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'tool_use', id: `toolu_fake${counter}`, name: toolCall.name, input: {} } }),
-        event('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: JSON.stringify(toolCall.arguments) } }),
-      )
-    } else {
-      events.push(
-        event('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
-        event('ping', { type: 'ping' }),
-      )
-      for (const word of words(reply.content)) {
-        events.push(event('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: word } }))
+    content.forEach((block, index) => {
+      if (block.type === 'text') {
+        events.push(event('content_block_start', { type: 'content_block_start', index, content_block: { type: 'text', text: '' } }), event('ping', { type: 'ping' }))
+        for (const word of words(text)) events.push(event('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'text_delta', text: word } }))
+      } else {
+        events.push(event('content_block_start', { type: 'content_block_start', index, content_block: { ...block, input: {} } }))
+        // The arguments arrive in pieces, as Anthropic streams them.
+        const json = JSON.stringify(block.input)
+        const third = Math.ceil(json.length / 3)
+        for (let at = 0; at < json.length; at += third) {
+          events.push(event('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: json.slice(at, at + third) } }))
+        }
       }
-    }
+      events.push(event('content_block_stop', { type: 'content_block_stop', index }))
+    })
     events.push(
-      event('content_block_stop', { type: 'content_block_stop', index: 0 }),
-      event('message_delta', { type: 'message_delta', delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: reply.completionTokens } }),
+      event('message_delta', { type: 'message_delta', delta: { stop_reason: stopReason, stop_sequence: stopSequence }, usage: { output_tokens: outputTokens } }),
       event('message_stop', { type: 'message_stop' }),
     )
     const message = behavior?.kind === 'stream-error' ? (behavior.message ?? 'Overloaded') : ''
-    return sse(record, events, behavior, () => event('error', { type: 'error', error: { type: 'overloaded_error', message } }))
+    return sse(record, events, behavior, () => event('error', { type: 'error', error: { type: 'overloaded_error', message } }), anthropicRateLimitHeaders())
   }
 
   const server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: handle, idleTimeout: 0 })

@@ -12,6 +12,7 @@ import { systemClock } from '../src/lib/clock'
 import { buildBinary, emptyFolder, runBinary, startBinary, type RunningBinary } from './binary'
 import { startFakeUpstream, type FakeUpstream } from './fake-upstream'
 import { insertKey, insertTeam } from './fixtures'
+import { streamedChatViaSdk } from './sdk-stream'
 
 const UPSTREAM_KEY = 'sk-upstream-only-the-gateway-knows'
 
@@ -63,18 +64,7 @@ describe('the compiled binary as an OpenAI-compatible proxy', () => {
   })
 
   test('streamed chat with include_usage', async () => {
-    const stream = await client.chat.completions.create({
-      model: 'gpt-4o',
-      messages: [{ role: 'user', content: 'hi' }],
-      stream: true,
-      stream_options: { include_usage: true },
-    })
-    let text = ''
-    let usage: any = null
-    for await (const chunk of stream) {
-      text += chunk.choices[0]?.delta?.content ?? ''
-      if (chunk.usage) usage = chunk.usage
-    }
+    const { text, usage } = await streamedChatViaSdk(client, 'gpt-4o')
     expect(text).toBe('Hello from the fake upstream')
     expect(usage).toEqual({ prompt_tokens: 10, completion_tokens: 5, total_tokens: 15, cost: 10 * 0.0000025 + 5 * 0.00001 })
   })

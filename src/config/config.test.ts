@@ -59,6 +59,28 @@ describe('config.yaml', () => {
     ])
   })
 
+  test('azure and anthropic deployments without their key (after env references) fail load, naming the deployment', () => {
+    const yaml = [
+      'model_list:',
+      '  - model_name: local',
+      '    litellm_params: {model: openai/llama3, api_base: "http://localhost:8000/v1"}',
+      '  - model_name: gpt-4o-eu',
+      '    litellm_params: {model: azure/gpt-4o, api_key: os.environ/AZURE_KEY}',
+      '  - model_name: claude',
+      '    litellm_params: {model: anthropic/claude-sonnet-4, api_key: os.environ/ANTHROPIC_KEY}',
+      '',
+    ].join('\n')
+    expect(problemsOf(yaml, { AZURE_KEY: 'k', ANTHROPIC_KEY: '' })).toEqual([
+      "config: model_list[1].litellm_params.api_base: required for azure deployments (model_name 'gpt-4o-eu')",
+      "config: model_list[1].litellm_params.api_version: required for azure deployments (model_name 'gpt-4o-eu')",
+      "config: model_list[2].litellm_params.api_key: required for anthropic deployments (model_name 'claude')",
+    ])
+    const complete = yaml.replace('api_key: os.environ/AZURE_KEY', 'api_key: os.environ/AZURE_KEY, api_base: "https://eu.openai.azure.com", api_version: 2024-10-21')
+    expect(load(complete, { AZURE_KEY: 'k', ANTHROPIC_KEY: 'sk-ant' }).config.model_list).toHaveLength(3)
+    // An unset variable is reported once, as unset.
+    expect(problemsOf(complete, { AZURE_KEY: 'k' })).toEqual(['config: environment variable ANTHROPIC_KEY (referenced at model_list[2].litellm_params.api_key) is not set'])
+  })
+
   test('os.environ/ references resolve from the environment and environment_variables', () => {
     const settings = load(
       'environment_variables:\n  UPSTREAM_KEY: from-config\nmodel_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: os.environ/UPSTREAM_KEY}\ngeneral_settings:\n  master_key: os.environ/LITELLM_MASTER_KEY\n',

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod'
 import { configSchema, isPlainObject, unknownSettingsKeys, type Config, type JwtAuthSettings } from './schema'
-import { SUPPORTED_PROVIDER_PREFIXES, providerPrefixOf } from './providers'
+import { deploymentProviderProblems } from './providers'
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -139,10 +139,8 @@ export function loadSettings(input: LoadInput): Settings {
   }
   if (Array.isArray(resolved.model_list)) {
     resolved.model_list.forEach((deployment: unknown, index) => {
-      const model = isPlainObject(deployment) && isPlainObject(deployment.litellm_params) ? deployment.litellm_params.model : null
-      if (typeof model !== 'string') return
-      const prefix = providerPrefixOf(model)
-      if (!SUPPORTED_PROVIDER_PREFIXES.includes(prefix)) problems.push(`unsupported provider prefix '${prefix}' in model_list[${index}]`)
+      if (!isPlainObject(deployment) || !isPlainObject(deployment.litellm_params)) return
+      problems.push(...deploymentProviderProblems(deployment.litellm_params, deployment.model_name, index))
     })
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems)

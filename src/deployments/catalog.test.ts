@@ -25,7 +25,11 @@ describe('deployments and the model catalog', () => {
           { model_name: 'gpt-4o', litellm_params: { model: 'openai/gpt-4o', api_base: 'http://second/v1' } },
           { model_name: '*', litellm_params: { model: 'openai/*' } },
           { model_name: 'openai/*', litellm_params: { model: 'openai/*' } },
-          { model_name: 'llama', litellm_params: { model: 'azure/llama-deploy' }, model_info: { access_groups: ['g'] } },
+          {
+            model_name: 'llama',
+            litellm_params: { model: 'azure/llama-deploy', api_base: 'https://x.openai.azure.com', api_key: 'k', api_version: '2024-10-21' },
+            model_info: { access_groups: ['g'] },
+          },
         ],
         { fast: 'llama', hidden: { model: 'gpt-4o', hidden: true } },
       ),

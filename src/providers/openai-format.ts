@@ -53,13 +53,34 @@ export const responseText = (body: Record<string, any>): string => choicesText(b
 /** The text a stream chunk adds (delta content, legacy `text`, tool-call arguments). */
 export const chunkText = (chunk: Record<string, any>): string => choicesText(chunk, 'delta')
 
-/** An upstream error body as OpenAI's envelope: kept when it already is one, wrapped otherwise. */
-export function openAiErrorBody(status: number, text: string): { error: OpenAiError } | Record<string, unknown> {
+/** The body of a non-JSON (or unrecognised) upstream error: its text, else a generic message. */
+export function plainErrorMessage(status: number, text: string): string {
   let message = text.trim()
   try {
     const parsed = JSON.parse(text)
-    if (parsed && typeof parsed === 'object' && parsed.error && typeof parsed.error === 'object') return parsed
-    if (typeof parsed === 'string') message = parsed
+    if (typeof parsed === 'string') message = parsed.trim()
   } catch {}
-  return { error: { message: message || `Upstream returned HTTP ${status}`, type: 'upstream_error', param: null, code: status } }
+  return message || `Upstream returned HTTP ${status}`
+}
+
+/** An upstream error body as OpenAI's envelope: kept when it already is one, wrapped otherwise. */
+export function openAiErrorBody(status: number, text: string): { error: OpenAiError } | Record<string, unknown> {
+  try {
+    const parsed = JSON.parse(text)
+    if (parsed && typeof parsed === 'object' && parsed.error && typeof parsed.error === 'object') return parsed
+  } catch {}
+  return { error: { message: plainErrorMessage(status, text), type: 'upstream_error', param: null, code: status } }
+}
+
+/**
+ * The `error.type` a client sees for an upstream status when the provider's own error has none that fits
+ * OpenAI's shape: the contract's names (§1) where one exists, `upstream_error` otherwise.
+ */
+export function errorTypeForStatus(status: number): string {
+  if (status === 404) return 'not_found_error'
+  if (status === 408) return 'timeout'
+  if (status === 429) return 'rate_limit_error'
+  if (status === 503) return 'service_unavailable'
+  if (status >= 400 && status < 500) return 'invalid_request_error'
+  return 'upstream_error'
 }

@@ -53,6 +53,21 @@ export type ProviderResponse = {
 
 export type OpenAiError = { message: string; type: string; param: string | null; code: unknown }
 
+/**
+ * Thrown by `buildRequest` when a request cannot be expressed in the provider's API (an operation it does not
+ * offer, a message part it cannot carry). The proxy answers 400 `invalid_request_error` with this message and
+ * records a failure; nothing is sent upstream.
+ */
+export class ProviderRequestError extends Error {
+  constructor(
+    message: string,
+    readonly param: string | null = null,
+  ) {
+    super(message)
+    this.name = 'ProviderRequestError'
+  }
+}
+
 /** One event of a stream, in OpenAI's chunk shape. */
 export type StreamEvent =
   /** `raw` is the exact `data:` payload to forward when the chunk is unchanged (null after a translation). */
@@ -74,7 +89,7 @@ export type MappedError = {
 
 export interface Provider {
   readonly name: string
-  /** Request out. */
+  /** Request out. Throws `ProviderRequestError` for a request the provider cannot serve. */
   buildRequest(call: UpstreamCall): HttpRequestSpec
   /** Response in (2xx, non-stream). Throws when the upstream's body is not what the provider speaks. */
   parseResponse(call: UpstreamCall, text: string): ProviderResponse

@@ -8,7 +8,7 @@
 import type { ModelTarget } from '../../deployments/catalog'
 import { upstreamModelFor, type Deployment } from '../../deployments/deployment'
 import type { ProviderRegistry } from '../../providers/registry'
-import type { Operation, Provider, UpstreamCall } from '../../providers/types'
+import { ProviderRequestError, type HttpRequestSpec, type Operation, type Provider, type UpstreamCall } from '../../providers/types'
 import type { AttemptFailure, AttemptResult } from '../../routing/router'
 import type { UsageError } from '../../usage/record'
 import { forwardedBody, type ProxyBody } from './model'
@@ -109,7 +109,14 @@ export function createAttempt(context: ForwardContext) {
       body: forwardedBody(context.body, upstreamModel, context.stream, context.bodyOverrides),
       stream: context.stream,
     }
-    const spec = provider.buildRequest(call)
+    let spec: HttpRequestSpec
+    try {
+      spec = provider.buildRequest(call)
+    } catch (error) {
+      if (!(error instanceof ProviderRequestError)) throw error
+      const failure = gatewayFailure({ kind: 'http', status: 400, retryAfterSeconds: null }, 400, 'invalid_request_error', error.message, 'BadRequestError')
+      return fail({ ...failure, body: { error: { message: error.message, type: 'invalid_request_error', param: error.param, code: 400 } } })
+    }
     const abort = new AbortController()
     const timeoutSeconds = deployment.timeoutSeconds ?? context.defaultTimeoutSeconds
     let timedOut = false

@@ -41,7 +41,7 @@ export function proxyResponseHeaders(input: ResponseHeaderInput): Record<string,
     if (key.rpmLimit !== null) headers['x-litellm-key-rpm-limit'] = String(key.rpmLimit)
   }
   input.upstreamHeaders?.forEach((value, name) => {
-    if (name.startsWith('x-ratelimit-')) headers[`llm_provider-${name}`] = value
+    if (name.startsWith('x-ratelimit-') || name.startsWith('anthropic-ratelimit-')) headers[`llm_provider-${name}`] = value
   })
   Object.assign(headers, input.admissionHeaders)
   return headers

@@ -96,7 +96,8 @@ export function relayStream(options: RelayOptions): Relay {
       if (event.kind === 'done') return { out: out + SSE_DONE, end: 'done' }
       if (event.kind === 'error') return { out: out + sseData(JSON.stringify({ error: event.error })), end: 'error', error: event.error }
       const { chunk, raw } = event
-      if (responseId === null && typeof chunk.id === 'string') responseId = chunk.id
+      // Azure opens with a content-filter chunk whose id is "": the response id is the first real one.
+      if (responseId === null && typeof chunk.id === 'string' && chunk.id !== '') responseId = chunk.id
       const choices = Array.isArray(chunk.choices) ? chunk.choices : null
       if (choices && choices.length > 0) {
         firstChunkAt ??= options.now()

@@ -4,19 +4,25 @@
  * already have OpenAI's shape, so they pass through byte for byte; only usage and text are read from them.
  */
 import { SseParser } from '../../lib/sse'
+import { jsonRequestHeaders, trimBase } from '../http'
 import { openAiErrorBody, responseText, usageFromOpenAi } from '../openai-format'
-import type { Operation, Provider, StreamDecoder, StreamEvent, UpstreamCall } from '../types'
+import type { OpenAiError, Operation, Provider, StreamDecoder, StreamEvent, UpstreamCall } from '../types'
 
 export const OPENAI_DEFAULT_BASE = 'https://api.openai.com/v1'
 
-const ROUTES: Record<Operation, string> = { chat: '/chat/completions', completion: '/completions', embedding: '/embeddings' }
+export const OPENAI_ROUTES: Record<Operation, string> = { chat: '/chat/completions', completion: '/completions', embedding: '/embeddings' }
 
-export function trimBase(base: string): string {
-  return base.endsWith('/') ? base.replace(/\/+$/, '') : base
+/** An in-band `{"error": …}` of an OpenAI stream, as the client receives it. */
+function openAiStreamError(error: Record<string, any>): OpenAiError {
+  const { message, type, param, code } = error
+  return { message: String(message ?? 'upstream error'), type: String(type ?? 'upstream_error'), param: param ?? null, code: code ?? null }
 }
 
-/** Decodes an SSE body whose `data:` payloads are OpenAI chunks, `[DONE]` or `{"error": …}`. */
-export function openAiStreamDecoder(): StreamDecoder {
+/**
+ * Decodes an SSE body whose `data:` payloads are OpenAI chunks, `[DONE]` or `{"error": …}`; `errorOf` words
+ * an in-band error (OpenAI-shaped upstreams that word theirs differently pass their own).
+ */
+export function openAiStreamDecoder(errorOf: (error: Record<string, any>) => OpenAiError = openAiStreamError): StreamDecoder {
   const parser = new SseParser()
   const toEvents = (messages: ReturnType<SseParser['push']>): StreamEvent[] => {
     const events: StreamEvent[] = []
@@ -34,11 +40,7 @@ export function openAiStreamDecoder(): StreamDecoder {
       if (!parsed || typeof parsed !== 'object') continue
       const chunk = parsed as Record<string, any>
       if (chunk.error && typeof chunk.error === 'object') {
-        const { message, type, param, code } = chunk.error
-        events.push({
-          kind: 'error',
-          error: { message: String(message ?? 'upstream error'), type: String(type ?? 'upstream_error'), param: param ?? null, code: code ?? null },
-        })
+        events.push({ kind: 'error', error: errorOf(chunk.error) })
         continue
       }
       events.push({ kind: 'chunk', chunk, raw: data })
@@ -51,13 +53,10 @@ export function openAiStreamDecoder(): StreamDecoder {
 export const openAiProvider: Provider = {
   name: 'openai',
   buildRequest(call: UpstreamCall) {
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      accept: call.stream ? 'text/event-stream' : 'application/json',
-    }
+    const headers = jsonRequestHeaders(call.stream)
     if (call.deployment.apiKey) headers.authorization = `Bearer ${call.deployment.apiKey}`
     return {
-      url: `${trimBase(call.deployment.apiBase ?? OPENAI_DEFAULT_BASE)}${ROUTES[call.operation]}`,
+      url: `${trimBase(call.deployment.apiBase ?? OPENAI_DEFAULT_BASE)}${OPENAI_ROUTES[call.operation]}`,
       headers,
       body: JSON.stringify(call.body),
     }
