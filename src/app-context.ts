@@ -109,7 +109,7 @@ export async function createAppContext(options: AppContextOptions): Promise<AppC
   lifecycle.onStop(() => shared.stop())
   const { rateLimiter, counters } = shared
   const spend = createSpendEngineFor({ settings, database, repos, clock, log, metrics, lifecycle })
-  const dataPlane = createDataPlane(settings, log, options.dataPlane)
+  const dataPlane = createDataPlane(settings, log, options.dataPlane, { clock, counters: shared.counters, metrics })
   return {
     settings,
     database,
