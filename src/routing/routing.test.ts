@@ -117,13 +117,24 @@ describe('load balancing', () => {
 
   test('least-busy sends a request to the deployment with fewer requests in flight', async () => {
     const routed = await startRouted([{ id: 'a' }, { id: 'b' }], { router_settings: { routing_strategy: 'least-busy' } })
-    routed.upstream('a').enqueue({ kind: 'delay', ms: 150 })
+    routed.upstream('a').enqueue({ kind: 'delay', ms: 100 })
     const slow = routed.chat(chat('m'))
     while (routed.upstream('a').requests.length === 0) await Bun.sleep(2)
     expect(served(await routed.chat(chat('m')))).toBe('b')
     expect(served(await slow)).toBe('a')
     // Both finished: a tie again, and the tie goes to the first.
     expect(served(await routed.chat(chat('m')))).toBe('a')
+  })
+
+  test('another routing_strategy is accepted with a warning at start-up and routes as simple-shuffle', async () => {
+    const routed = await startRouted([{ id: 'a', params: { weight: 1 } }, { id: 'b', params: { weight: 3 } }], {
+      router_settings: { routing_strategy: 'usage-based-routing-v2' },
+      random: sequence(0.3),
+    })
+    expect(routed.gateway.log.lines.map((line) => line.message)).toContain(
+      "config: router_settings.routing_strategy 'usage-based-routing-v2' is not supported; using simple-shuffle",
+    )
+    expect(served(await routed.chat(chat('m')))).toBe('b')
   })
 })
 
@@ -195,7 +206,7 @@ describe('retries and fallbacks', () => {
 
 describe('timeouts', () => {
   test('a deployment that does not answer within its timeout is retried elsewhere; nothing answering is a 408', async () => {
-    const routed = await startRouted([{ id: 'a', params: { timeout: 0.1 } }, { id: 'b' }], { router_settings: { num_retries: 1, timeout: 0.1, cooldown_time: 0 } })
+    const routed = await startRouted([{ id: 'a', params: { timeout: 0.05 } }, { id: 'b' }], { router_settings: { num_retries: 1, timeout: 0.05, cooldown_time: 0 } })
     routed.upstream('a').enqueue({ kind: 'hang' })
     const retried = await routed.chat(chat('m'))
     expect(retried.status).toBe(200)
@@ -206,7 +217,7 @@ describe('timeouts', () => {
     routed.upstream('b').enqueue({ kind: 'hang' })
     const timedOut = await routed.chat(chat('m'))
     expect(timedOut.status).toBe(408)
-    expect(timedOut.body.error).toEqual({ message: 'Request timed out after 0.1 seconds (model=m)', type: 'timeout', param: null, code: 408 })
+    expect(timedOut.body.error).toEqual({ message: 'Request timed out after 0.05 seconds (model=m)', type: 'timeout', param: null, code: 408 })
     expect(attempts(timedOut)).toEqual(['1', '0'])
     expect(routed.usage.records.at(-1)).toMatchObject({ status: 'failure', httpStatus: 408, attemptedRetries: 1, cost: 0 })
   })
@@ -221,20 +232,20 @@ describe('timeouts', () => {
     })
     open.push(async () => void silent.stop(true))
     const routed = await startRouted([{ id: 'a' }, { id: 'silent', model: 'quiet' }], {
-      router_settings: { stream_timeout: 0.1, timeout: 5 },
+      router_settings: { stream_timeout: 0.05, timeout: 5 },
       apiBases: { silent: `http://127.0.0.1:${silent.port}/v1` },
     })
     routed.upstream('a').enqueue({ kind: 'delay', ms: 400 })
     const slowHeaders = await routed.chat(chat('m', { stream: true }))
     expect(slowHeaders.status).toBe(408)
-    expect(slowHeaders.body.error.message).toBe('Request timed out after 0.1 seconds (model=m)')
+    expect(slowHeaders.body.error.message).toBe('Request timed out after 0.05 seconds (model=m)')
 
     const started = performance.now()
     const noFirstByte = await routed.chat(chat('quiet', { stream: true }))
     expect(noFirstByte.status).toBe(408)
     expect(performance.now() - started).toBeLessThan(2000)
 
-    routed.upstream('a').enqueue({ kind: 'delay', ms: 200 })
+    routed.upstream('a').enqueue({ kind: 'delay', ms: 120 })
     expect((await routed.chat(chat('m'))).status).toBe(200)
   })
 })
