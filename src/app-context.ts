@@ -115,7 +115,12 @@ export async function createAppContext(options: AppContextOptions): Promise<AppC
   lifecycle.onStop(() => shared.stop())
   const { rateLimiter, counters } = shared
   const spend = createSpendEngineFor({ settings, database, repos, clock, log, metrics, lifecycle })
-  const dataPlane = createDataPlane(settings, log, { ...options.dataPlane, usage: fanOut(spendUsageSink(spend), options.dataPlane?.usage) })
+  const dataPlane = createDataPlane(
+    settings,
+    log,
+    { ...options.dataPlane, usage: fanOut(spendUsageSink(spend), options.dataPlane?.usage) },
+    { clock, counters: shared.counters, metrics },
+  )
   dataPlane.admission.register(rateLimitStep({ caches, settings, rateLimiter }))
   return {
     settings,

@@ -9,7 +9,8 @@ import type { Settings } from './config/load'
 import { ModelCatalog } from './deployments/catalog'
 import type { Logger } from './lib/logger'
 import { createProviderRegistry, type ProviderRegistry } from './providers/registry'
-import { createSingleAttemptRouter, type Router } from './routing/router'
+import { createRouter, type RouterDeps, type RouterHooks } from './routing/create'
+import type { Router } from './routing/router'
 import { createPricing, type Pricing } from './spend/prices'
 import { MemoryUsageSink, type UsageSink } from './usage/sink'
 
@@ -24,11 +25,19 @@ export type DataPlane = {
   readonly streamKeepaliveMs: number
 }
 
-export type DataPlaneOptions = Partial<Pick<DataPlane, 'providers' | 'router' | 'usage' | 'pricing' | 'streamKeepaliveMs'>>
+export type DataPlaneOptions = Partial<Pick<DataPlane, 'providers' | 'router' | 'usage' | 'pricing' | 'streamKeepaliveMs'>> & {
+  /** The router's randomness and retry waits (tests). */
+  readonly routing?: RouterHooks
+}
 
 export const STREAM_KEEPALIVE_MS = 15_000
 
-export function createDataPlane(settings: Settings, log: Logger, options: DataPlaneOptions = {}): DataPlane {
+export function createDataPlane(
+  settings: Settings,
+  log: Logger,
+  options: DataPlaneOptions = {},
+  shared: Omit<RouterDeps, 'log'>,
+): DataPlane {
   const catalog = ModelCatalog.fromConfig(settings.config)
   const providers = options.providers ?? createProviderRegistry()
   for (const deployment of catalog.deployments) {
@@ -43,7 +52,7 @@ export function createDataPlane(settings: Settings, log: Logger, options: DataPl
   return {
     catalog,
     providers,
-    router: options.router ?? createSingleAttemptRouter(),
+    router: options.router ?? createRouter(settings.config, { ...shared, log }, options.routing),
     admission: createAdmissionPipeline((step, error) => log.error('admission release failed', { step, error: String(error) })),
     // createAppContext always supplies the spend engine's sink; this default serves data planes built alone.
     usage: options.usage ?? new MemoryUsageSink(1_000),

@@ -41,7 +41,9 @@ export function providerModels(upstream: FakeUpstream) {
 export async function startProviderGateway(engine: TestEngine): Promise<ProviderGateway> {
   const upstream = await startFakeUpstream()
   const usage = new MemoryUsageSink()
-  const gateway = await startGateway(engine, { config: { model_list: providerModels(upstream) }, dataPlane: { usage } })
+  // These suites script several upstream failures in a row on one deployment; resting it would hide them.
+  const config = { model_list: providerModels(upstream), router_settings: { cooldown_time: 0 } }
+  const gateway = await startGateway(engine, { config, dataPlane: { usage } })
   const server: Server<undefined> = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: (request) => gateway.app.handle(request) })
   const sdk = new OpenAI({ baseURL: `http://127.0.0.1:${server.port}/v1`, apiKey: MASTER_KEY, maxRetries: 0 })
   return {

@@ -6,7 +6,8 @@ export const LIMIT_LEVELS = ['api_key', 'model_per_key', 'team', 'team_member', 
 export type LimitLevel = (typeof LIMIT_LEVELS)[number]
 
 export type LevelLimit = {
-  readonly level: LimitLevel
+  /** `deployment`: a deployment's own `rpm`/`tpm` (§6.8), counted by the router in the same windows. */
+  readonly level: LimitLevel | 'deployment'
   /** key hash, `{key hash}:{model}`, team_id, `{team_id}:{user_id}`, user_id, end-user id, organization_id. */
   readonly id: string
   /** Requests per sliding 60 s; null = not limited. */

@@ -1,7 +1,8 @@
 /**
  * One attempt against one deployment (§6.1): the provider builds the request, Tollgate sends it on a pooled
- * keep-alive connection, bounded by the request timeout; a non-stream answer is read whole, a stream stops at
- * its headers. Every failure is classified (what a retry decision needs) and mapped to what the client
+ * keep-alive connection, bounded by the timeout the router chose; a non-stream answer is read whole, a stream
+ * stops at the first byte of its body (so a stream that never starts is a timeout the router may retry, and
+ * nothing has reached the client before the router is done). Every failure is classified (what a retry decision needs) and mapped to what the client
  * receives: the upstream's status and OpenAI error body, except 401/403 → 502 `upstream_auth_error` and a
  * timeout → 408. The deployment's api key never reaches an error, a log line or a response.
  */
@@ -9,7 +10,8 @@ import type { ModelTarget } from '../../deployments/catalog'
 import { upstreamModelFor, type Deployment } from '../../deployments/deployment'
 import type { ProviderRegistry } from '../../providers/registry'
 import { ProviderRequestError, type HttpRequestSpec, type Operation, type Provider, type UpstreamCall } from '../../providers/types'
-import type { AttemptFailure, AttemptResult } from '../../routing/router'
+import { isContextWindowError } from '../../routing/policy'
+import type { AttemptFailure, AttemptOptions, AttemptResult } from '../../routing/router'
 import type { UsageError } from '../../usage/record'
 import { forwardedBody, type ProxyBody } from './model'
 
@@ -19,8 +21,6 @@ export type ForwardContext = {
   readonly body: ProxyBody
   readonly stream: boolean
   readonly bodyOverrides: Readonly<Record<string, unknown>>
-  /** `router_settings.timeout` / `litellm_settings.request_timeout` / 600 s; a deployment's own `timeout` wins. */
-  readonly defaultTimeoutSeconds: number
   /** Streams only: the client's signal; the upstream call is aborted when it fires before the first byte. */
   readonly clientSignal: AbortSignal | null
 }
@@ -30,7 +30,7 @@ export type UpstreamAnswer = {
   readonly call: UpstreamCall
   readonly provider: Provider
   readonly response: Response
-  /** The whole body (non-stream), null for a stream. */
+  /** The whole body (non-stream), null for a stream (whose `response.body` starts with the first chunk read). */
   readonly text: string | null
   readonly abort: AbortController
   /** performance.now() when the request was sent and when the answer (headers for streams, body otherwise) arrived. */
@@ -90,7 +90,7 @@ function retryAfterOf(response: Response): number | null {
 }
 
 export function createAttempt(context: ForwardContext) {
-  return async (deployment: Deployment, target: ModelTarget): Promise<AttemptResult<UpstreamAnswer, UpstreamFailure>> => {
+  return async (deployment: Deployment, target: ModelTarget, options: AttemptOptions): Promise<AttemptResult<UpstreamAnswer, UpstreamFailure>> => {
     const upstreamModel = upstreamModelFor(deployment, target.modelGroup)
     const started = performance.now()
     const fail = (failure: GatewayFailure) => ({
@@ -118,7 +118,7 @@ export function createAttempt(context: ForwardContext) {
       return fail({ ...failure, body: { error: { message: error.message, type: 'invalid_request_error', param: error.param, code: 400 } } })
     }
     const abort = new AbortController()
-    const timeoutSeconds = deployment.timeoutSeconds ?? context.defaultTimeoutSeconds
+    const { timeoutSeconds } = options
     let timedOut = false
     const timer = setTimeout(() => {
       timedOut = true
@@ -138,6 +138,7 @@ export function createAttempt(context: ForwardContext) {
     try {
       response = await fetch(spec.url, { method: 'POST', headers: spec.headers, body: spec.body, signal: abort.signal })
       if (!response.ok || !context.stream) text = await response.text()
+      else response = await withFirstChunk(response)
     } catch (error) {
       done()
       if (timedOut) {
@@ -152,7 +153,7 @@ export function createAttempt(context: ForwardContext) {
       const message = `Could not reach the upstream for model=${target.modelGroup}${typeof reason === 'string' ? ` (${reason})` : ''}`
       return fail(gatewayFailure({ kind: 'connection', status: null, retryAfterSeconds: null }, 502, 'upstream_connection_error', message, 'APIConnectionError'))
     }
-    // A stream keeps its timer only until the headers: its body may legitimately run longer than the timeout.
+    // A stream keeps its timer only until its first byte: its body may legitimately run longer than the timeout.
     done()
 
     if (!response.ok) {
@@ -165,8 +166,43 @@ export function createAttempt(context: ForwardContext) {
         return fail(gatewayFailure({ kind: 'http', status, retryAfterSeconds }, 502, 'upstream_auth_error', message, 'UpstreamAuthError', headers))
       }
       const mapped = provider.mapError(call, status, scrub(text ?? '', deployment.apiKey))
-      return fail({ kind: 'http', status, retryAfterSeconds, clientStatus: mapped.status, body: mapped.body, headers, error: errorInfo(mapped.body, mapped.status, 'upstream_error') })
+      return fail({
+        kind: 'http',
+        status,
+        retryAfterSeconds,
+        contextWindowExceeded: isContextWindowError(status, mapped.body),
+        clientStatus: mapped.status,
+        body: mapped.body,
+        headers,
+        error: errorInfo(mapped.body, mapped.status, 'upstream_error'),
+      })
     }
     return { ok: true, value: { call, provider, response, text, abort, sentAt, answeredAt: performance.now() } }
   }
+}
+
+/**
+ * Waits for a stream's first chunk (rejecting, like `fetch`, when the attempt is aborted) and returns a response
+ * whose body yields that chunk and then the rest, pulled on demand.
+ */
+async function withFirstChunk(response: Response): Promise<Response> {
+  if (!response.body) return response
+  const reader = response.body.getReader()
+  const first = await reader.read()
+  const body = new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        if (first.done) controller.close()
+        else controller.enqueue(first.value)
+      },
+      async pull(controller) {
+        const next = await reader.read()
+        if (next.done) controller.close()
+        else controller.enqueue(next.value)
+      },
+      cancel: (reason) => reader.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  )
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers })
 }

@@ -14,7 +14,8 @@ describeEachEngine('the OpenAI-compatible routes', (engine) => {
     proxy.gateway.call('POST', path, { body, key: options.key === undefined ? teamKey : options.key, headers: options.headers })
 
   beforeAll(async () => {
-    proxy = await startProxyGateway(engine, { config: { router_settings: { timeout: 0.3 } } })
+    // Failures are scripted one after another on one deployment here; cooldowns have their own suite (routing).
+    proxy = await startProxyGateway(engine, { config: { router_settings: { timeout: 0.3, cooldown_time: 0 } } })
     const { repos } = proxy.gateway.store
     const user = await insertUser(repos, { userId: 'user-a' })
     await insertTeam(repos, {

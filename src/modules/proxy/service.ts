@@ -22,8 +22,6 @@ import { relayStream, type StreamResult } from './stream-relay'
 
 export type ProxyDeps = Pick<AppContext, 'settings' | 'caches' | 'clock' | 'log' | 'dataPlane' | 'server'>
 
-const DEFAULT_TIMEOUT_SECONDS = 600
-
 function promptEstimate(operation: Operation, body: ProxyBody): number {
   if (operation === 'chat') return estimateChatPromptTokens(body.messages)
   return estimateInputTokens(operation === 'completion' ? body.prompt : body.input)
@@ -110,10 +108,18 @@ export async function proxyCall(deps: ProxyDeps, operation: Operation, request: 
       return request.signal
     },
   })
+  // The router learns when the request is over (on every path: it releases what admission holds).
+  let finishRoute: ((totalTokens: number) => void) | null = null
   const settlement = new Settlement(
     { usage: deps.dataPlane.usage, pricing: deps.dataPlane.pricing, log: deps.log, now: () => deps.clock.now() },
     base,
-    admitted,
+    {
+      ...admitted,
+      release: (record) => {
+        finishRoute?.(record?.totalTokens ?? 0)
+        return admitted.release(record)
+      },
+    },
   )
   const call: Call = { deps, operation, request, principal, body, stream, requestId, startedAt, settlement, admissionHeaders: admitted.headers }
 
@@ -123,9 +129,13 @@ export async function proxyCall(deps: ProxyDeps, operation: Operation, request: 
         requestId,
         requestedModel: body.model,
         target,
+        stream,
         tags,
         fallbacks: Array.isArray(body.fallbacks) ? (body.fallbacks as string[]) : [],
         resolve: (name) => tryResolveModel(subject, catalog, name),
+        get signal() {
+          return request.signal
+        },
       },
       createAttempt({
         providers: deps.dataPlane.providers,
@@ -133,16 +143,16 @@ export async function proxyCall(deps: ProxyDeps, operation: Operation, request: 
         body,
         stream,
         bodyOverrides: admitted.bodyOverrides,
-        defaultTimeoutSeconds:
-          deps.settings.config.router_settings.timeout ?? deps.settings.config.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_SECONDS,
         clientSignal: stream ? request.signal : null,
       }),
     )
+    finishRoute = routed.finish
     const routing: Routing = { target: routed.target, attemptedRetries: routed.attemptedRetries, attemptedFallbacks: routed.attemptedFallbacks }
     if (!routed.ok) return await failureResponse(call, routing, routed.deployment, routed.failure)
     return stream ? streamResponse(call, routing, routed.value) : await jsonResponse(call, routing, routed.value)
   } catch (error) {
-    // A bug, not an upstream failure: still release what admission holds, then let the error handler answer.
+    // No deployment available (the router's 429/400), or a bug: release what admission holds, then let the
+    // error handler answer.
     if (!settlement.isSettled) await settlement.abandon()
     throw error
   }
@@ -178,7 +188,14 @@ async function failureResponse(call: Call, routing: Routing, deployment: Deploym
   })
   return Response.json(failure.body, {
     status: failure.clientStatus,
-    headers: { ...failure.headers, 'x-litellm-call-id': call.requestId, 'x-litellm-model-group': routing.target.modelGroup },
+    headers: {
+      ...failure.headers,
+      'x-litellm-call-id': call.requestId,
+      'x-litellm-model-group': routing.target.modelGroup,
+      'x-litellm-model-id': deployment.id,
+      'x-litellm-attempted-retries': String(routing.attemptedRetries),
+      'x-litellm-attempted-fallbacks': String(routing.attemptedFallbacks),
+    },
   })
 }
 
