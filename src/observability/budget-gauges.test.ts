@@ -174,6 +174,15 @@ describeEachEngine('budget gauges', (engine) => {
     expect(await remaining()).toBeUndefined()
   })
 
+  test('/global/spend/reset brings every gauge back to its full budget', async () => {
+    const team = await api('/team/new', { team_alias: 'Reset all', max_budget: 4 })
+    await proxy.gateway.store.repos.teams.addSpend(team.team_id, 3)
+    await gauges().refreshAll()
+    expect(sample(await metrics(), 'litellm_remaining_team_budget_metric', { team_id: team.team_id })).toBe('1.0')
+    await api('/global/spend/reset', {})
+    expect(sample(await metrics(), 'litellm_remaining_team_budget_metric', { team_id: team.team_id })).toBe('4.0')
+  })
+
   test('100 scrapes of /metrics make no database query', async () => {
     await gauges().idle()
     const stats = proxy.gateway.context.database.stats

@@ -8,7 +8,7 @@
  * - a settlement: `afterSettlement(rows)` re-reads the spend of the keys, teams, users and organizations the
  *   batch charged, one query per kind per batch;
  * - every 5 minutes (and at start) `refreshAll` re-reads everything, which also catches changes made where no
- *   invalidation reached this instance (another instance's spend, `/global/spend/reset`).
+ *   invalidation reached this instance (another instance's spend); `/global/spend/reset` asks for one at once.
  * Remaining = max_budget − spend (negative once over; +Inf without a cap).
  */
 import type { EntityCaches } from '../cache/entity-caches'
@@ -57,14 +57,19 @@ export class BudgetGauges {
 
   /** Loads every object's gauges, then refreshes them every 5 minutes. */
   start(): void {
-    void this.track(this.refreshAll())
-    this.timer ??= setInterval(() => void this.track(this.refreshAll()), this.deps.refreshIntervalMs ?? BUDGET_REFRESH_INTERVAL_MS)
+    this.refreshInBackground()
+    this.timer ??= setInterval(() => this.refreshInBackground(), this.deps.refreshIntervalMs ?? BUDGET_REFRESH_INTERVAL_MS)
   }
 
   /** Stops the refresh. Updates in flight are not awaited: a slow database must not hold up a shutdown. */
   stop(): void {
     if (this.timer) clearInterval(this.timer)
     this.timer = null
+  }
+
+  /** Re-reads everything in the background (after a change that touches every object: `/global/spend/reset`). */
+  refreshInBackground(): void {
+    void this.track(this.refreshAll())
   }
 
   /** Resolves once every update started so far has finished (tests, graceful stop). */
