@@ -26,6 +26,8 @@ import type { FloatCounters } from './governance/rate-limits/store'
 import { createMultiInstance } from './multi-instance'
 import { rateLimitStep } from './governance/rate-limits/admission-step'
 import { createSpendEngineFor, type SpendEngine } from './spend/setup'
+import { createObservability, type Observability } from './observability/observability'
+import { createRequestObserver } from './observability/requests'
 import { VERSION } from './version'
 
 export type AppContext = {
@@ -51,6 +53,8 @@ export type AppContext = {
   readonly dataPlane: DataPlane
   /** The listening server, once main.ts attaches it (idle timeouts, client addresses). */
   readonly server: ServerHandle
+  /** Request metrics and logs, budget and rate-limit gauges, deployment health, Redis status. */
+  readonly observability: Observability
 }
 
 export type AppContextOptions = {
@@ -115,13 +119,20 @@ export async function createAppContext(options: AppContextOptions): Promise<AppC
   lifecycle.onStop(() => shared.stop())
   const { rateLimiter, counters } = shared
   const spend = createSpendEngineFor({ settings, database, repos, clock, log, metrics, lifecycle })
+  const requests = createRequestObserver({
+    metrics,
+    log,
+    trackEndUsers: settings.config.litellm_settings.enable_end_user_cost_tracking_prometheus_only,
+    isConnectionError: database.dialect.isConnectionError,
+  })
   const dataPlane = createDataPlane(
     settings,
     log,
-    { ...options.dataPlane, usage: fanOut(spendUsageSink(spend), options.dataPlane?.usage) },
+    { ...options.dataPlane, usage: fanOut(spendUsageSink(spend), requests, options.dataPlane?.usage) },
     { clock, counters: shared.counters, metrics },
   )
-  dataPlane.admission.register(rateLimitStep({ caches, settings, rateLimiter }))
+  const observability = createObservability({ settings, repos, caches, clock, log, metrics, spend, invalidator, lifecycle, dataPlane, requests, redis: shared.redis })
+  dataPlane.admission.register(rateLimitStep({ caches, settings, rateLimiter, onAdmitted: observability.rateLimits }))
   return {
     settings,
     database,
@@ -140,5 +151,6 @@ export async function createAppContext(options: AppContextOptions): Promise<AppC
     version: VERSION,
     dataPlane,
     server: createServerHandle(),
+    observability,
   }
 }

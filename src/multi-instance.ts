@@ -44,6 +44,8 @@ export type MultiInstance = {
   readonly rateLimiter: RateLimiter
   /** Null on a lone libSQL instance without Redis. */
   readonly transport: ChannelTransport | null
+  /** The counters' Redis connection; null without Redis (readiness asks it for a PING). */
+  readonly redis: RedisConnection | null
   /** Starts delivering other instances' invalidations to `receive` (lifecycle start). */
   start(receive: (message: Invalidation) => void): Promise<void>
   stop(): Promise<void>
@@ -98,6 +100,7 @@ export async function createMultiInstance(options: MultiInstanceOptions): Promis
     counters,
     rateLimiter,
     transport,
+    redis,
     async start(receive) {
       await transport?.start(receive)
     },

@@ -3,11 +3,13 @@
  * the setup the data-plane suites share.
  */
 import type { Server } from 'bun'
+import { systemClock } from '../src/lib/clock'
 import { MemoryUsageSink } from '../src/usage/sink'
 import type { DataPlaneOptions } from '../src/data-plane'
 import type { TestEngine } from './engines'
 import { startFakeUpstream, type FakeUpstream } from './fake-upstream'
-import { startGateway, type TestGateway } from './gateway'
+import { startGateway, type GatewayOptions, type TestGateway } from './gateway'
+import { startJwksServer, type JwksServer } from './jwks-server'
 
 export const UPSTREAM_KEY = 'sk-upstream-secret-key-0123456789'
 
@@ -41,10 +43,18 @@ export function proxyConfig(upstream: FakeUpstream, extra: Record<string, any> =
   }
 }
 
-export async function startProxyGateway(engine: TestEngine, options: { config?: Record<string, any>; dataPlane?: DataPlaneOptions } = {}): Promise<ProxyGateway> {
+export async function startProxyGateway(
+  engine: TestEngine,
+  options: { config?: Record<string, any>; dataPlane?: DataPlaneOptions } & Pick<GatewayOptions, 'env' | 'clock'> = {},
+): Promise<ProxyGateway> {
   const upstream = await startFakeUpstream()
   const usage = new MemoryUsageSink()
-  const gateway = await startGateway(engine, { config: proxyConfig(upstream, options.config), dataPlane: { usage, ...options.dataPlane } })
+  const gateway = await startGateway(engine, {
+    config: proxyConfig(upstream, options.config),
+    dataPlane: { usage, ...options.dataPlane },
+    env: options.env,
+    clock: options.clock,
+  })
   return {
     gateway,
     upstream,
@@ -79,3 +89,24 @@ export async function withScriptedUpstream(
 }
 
 export const chat = (model: string, extra: Record<string, unknown> = {}) => ({ model, messages: [{ role: 'user', content: 'hi' }], ...extra })
+
+/** A proxy gateway that also accepts JWTs signed by a local identity provider (`idp`), on the system clock (tokens carry real times). */
+export async function startJwtProxyGateway(
+  engine: TestEngine,
+  config: Record<string, any>,
+): Promise<ProxyGateway & { readonly idp: JwksServer }> {
+  const idp = await startJwksServer()
+  const proxy = await startProxyGateway(engine, {
+    clock: systemClock,
+    env: { JWT_PUBLIC_KEY_URL: idp.url },
+    config: { ...config, general_settings: { enable_jwt_auth: true, ...config.general_settings } },
+  })
+  return {
+    ...proxy,
+    idp,
+    async close() {
+      await proxy.close()
+      await idp.stop()
+    },
+  }
+}

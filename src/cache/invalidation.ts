@@ -19,10 +19,19 @@ export type Invalidator = {
   publish(...changes: Invalidation[]): Promise<void>
   /** Applies a message from another instance. */
   receive(message: Invalidation): void
+  /**
+   * Calls `listener` after every eviction, local or received (work that follows a change: budget gauges). It
+   * runs synchronously and must not throw; slow work belongs behind it.
+   */
+  subscribe(listener: (message: Invalidation) => void): void
 }
 
 export function createInvalidator(caches: EntityCaches, transport: InvalidationTransport | null = null): Invalidator {
-  const evict = ({ kind, id }: Invalidation) => caches[kind]?.evict(id)
+  const listeners: Array<(message: Invalidation) => void> = []
+  const evict = (message: Invalidation) => {
+    caches[message.kind]?.evict(message.id)
+    for (const listener of listeners) listener(message)
+  }
   return {
     async publish(...changes) {
       for (const change of changes) evict(change)
@@ -30,5 +39,6 @@ export function createInvalidator(caches: EntityCaches, transport: InvalidationT
       for (const change of changes) await transport.send(change)
     },
     receive: evict,
+    subscribe: (listener) => void listeners.push(listener),
   }
 }

@@ -1,11 +1,20 @@
 import { Elysia } from 'elysia'
 import type { AppContext } from '../../app-context'
+import { defineRouteAccess } from '../../auth/route-access'
 import { errorEnvelope } from '../../http/errors'
+import { withPrincipal } from '../../http/principal'
+import { healthQuery } from './model'
 import { readiness } from './service'
+
+defineRouteAccess({ 'GET /health': 'admin_read' })
 
 const ALIVE = "I'm alive!"
 
-/** Public health routes: liveness never touches the database; readiness does. */
+/**
+ * Liveness never touches the database; readiness does (and asks Redis for a PING). Both are public and
+ * registered before the credential check, which applies only to routes added after it: GET /health, the
+ * per-deployment probes, for proxy_admin and proxy_admin_viewer.
+ */
 export function healthRoutes(context: AppContext) {
   return new Elysia()
     .get('/health/liveliness', () => Response.json(ALIVE))
@@ -17,4 +26,6 @@ export function healthRoutes(context: AppContext) {
       }
       return report
     })
+    .use(withPrincipal(context.authenticator))
+    .get('/health', ({ query }) => context.observability.health.report(query.model), { query: healthQuery })
 }

@@ -14,10 +14,22 @@ defineRouteAccess({
   'POST /embeddings': 'any',
 })
 
-/** The OpenAI-compatible LLM routes (each also without `/v1`). The body is read by the service, after auth. */
+/**
+ * The OpenAI-compatible LLM routes (each also without `/v1`). The body is read by the service, after auth.
+ * A request answered with an error before anything was forwarded (credential, model access, budget, rate
+ * limit, body) leaves no usage record; once its response is out, it is reported for metrics and the log.
+ */
 export function proxyRoutes(context: AppContext) {
   return new Elysia({ detail: { tags: ['openai'] } })
+    .derive(() => ({ receivedAt: performance.now() }))
     .use(withPrincipal(context.authenticator))
+    .onAfterResponse((ctx) => {
+      // Elysia leaves the error its onError hooks answered on the context (untyped in 1.4); `principal` is
+      // unset when the credential itself was refused. A covering test lives in src/observability.
+      const { error } = ctx as { error?: unknown }
+      if (!error) return
+      context.observability.requests.refused({ request: ctx.request, error, principal: ctx.principal ?? null, receivedAt: ctx.receivedAt ?? null })
+    })
     .post('/v1/chat/completions', ({ request, principal }) => proxyCall(context, 'chat', request, principal))
     .post('/chat/completions', ({ request, principal }) => proxyCall(context, 'chat', request, principal))
     .post('/v1/completions', ({ request, principal }) => proxyCall(context, 'completion', request, principal))

@@ -11,6 +11,7 @@ import { resolveModel, tryResolveModel } from '../../governance/model-access'
 import { parseJsonText, readBodyText } from '../../http/body'
 import { routePath } from '../../http/paths'
 import { newOrderedId } from '../../lib/ids'
+import { noteRequestedModel } from '../../observability/requests'
 import type { Operation, TokenUsage } from '../../providers/types'
 import { estimateChatPromptTokens, estimateInputTokens, estimateTextTokens } from '../../usage/estimate'
 import { createAttempt, gatewayFailure, type UpstreamAnswer, type UpstreamFailure } from './forward'
@@ -62,6 +63,7 @@ export async function proxyCall(deps: ProxyDeps, operation: Operation, request: 
   const limitMb = general.max_request_size_mb
   const body = parseJsonText(await readBodyText(request, Math.floor(limitMb * 1024 * 1024), limitMb), 'invalid_request_error')
   checkProxyBody(operation, body)
+  noteRequestedModel(request, body.model)
   const endUser = endUserOf(body, request.headers, general)
   await checkEndUser(deps, endUser)
   const tags = requestTags(principal, body, request.headers)

@@ -10,7 +10,7 @@ import { upstreamModelName } from '../../spend/price-table'
 import { costOf, priceOf, type Price } from '../../spend/prices'
 import type { CalculateSpendBody } from './model'
 
-type Deps = Pick<AppContext, 'repos' | 'settings' | 'spend'>
+type Deps = Pick<AppContext, 'repos' | 'settings' | 'spend' | 'observability'>
 
 function configuredGroup(deps: Deps, model: string): Deployment | undefined {
   const alias = deps.settings.config.router_settings.model_group_alias?.[model]
@@ -66,5 +66,7 @@ export async function resetGlobalSpend(deps: Deps, actor: ChangeActor) {
     await recordChange(tx, actor, { action: 'updated', tableName: 'keys', objectId: '*', after: { spend: 0, model_spend: {}, rows: keys } })
     await recordChange(tx, actor, { action: 'updated', tableName: 'teams', objectId: '*', after: { spend: 0, rows: teams } })
   })
+  // Every key and team changed at once: the budget gauges re-read them all rather than wait for their refresh.
+  deps.observability.budgetGauges.refreshInBackground()
   return { message: 'Spend for all API Keys and Teams reset successfully', status: 'success' }
 }
