@@ -26,6 +26,7 @@ import type { FloatCounters } from './governance/rate-limits/store'
 import { createMultiInstance } from './multi-instance'
 import { rateLimitStep } from './governance/rate-limits/admission-step'
 import { createSpendEngineFor, type SpendEngine } from './spend/setup'
+import { createBudgets, type Budgets } from './governance/budgets/setup'
 import { VERSION } from './version'
 
 export type AppContext = {
@@ -46,6 +47,8 @@ export type AppContext = {
   readonly counters: FloatCounters
   /** Spend accounting: `spend.record(row)` for every finished request (src/spend/engine.ts). */
   readonly spend: SpendEngine
+  /** Budgets: admission, committed-spend counters, window resets and current-window spend for reads. */
+  readonly budgets: Budgets
   readonly version: string
   /** The OpenAI-compatible proxy's parts (catalog, providers, router, admission steps, usage sink, pricing). */
   readonly dataPlane: DataPlane
@@ -115,7 +118,10 @@ export async function createAppContext(options: AppContextOptions): Promise<AppC
   lifecycle.onStop(() => shared.stop())
   const { rateLimiter, counters } = shared
   const spend = createSpendEngineFor({ settings, database, repos, clock, log, metrics, lifecycle })
-  const dataPlane = createDataPlane(settings, log, { ...options.dataPlane, usage: fanOut(spendUsageSink(spend), options.dataPlane?.usage) })
+  const budgets = createBudgets({ settings, database, repos, clock, log, metrics, caches, invalidator, counters, redis: shared.redis, spend, lifecycle })
+  const usage = fanOut(budgets.countFirst(spendUsageSink(spend)), options.dataPlane?.usage)
+  const dataPlane = createDataPlane(settings, log, { ...options.dataPlane, usage })
+  dataPlane.admission.register(budgets.admissionStep(dataPlane.pricing))
   dataPlane.admission.register(rateLimitStep({ caches, settings, rateLimiter }))
   return {
     settings,
@@ -132,6 +138,7 @@ export async function createAppContext(options: AppContextOptions): Promise<AppC
     rateLimiter,
     counters,
     spend,
+    budgets,
     version: VERSION,
     dataPlane,
     server: createServerHandle(),

@@ -41,6 +41,8 @@ export type MultiInstanceOptions = {
 
 export type MultiInstance = {
   readonly counters: CounterStore
+  /** The counters' Redis connection, when Redis is configured (budget reservations run their script on it). */
+  readonly redis: RedisConnection | null
   readonly rateLimiter: RateLimiter
   /** Null on a lone libSQL instance without Redis. */
   readonly transport: ChannelTransport | null
@@ -96,6 +98,7 @@ export async function createMultiInstance(options: MultiInstanceOptions): Promis
 
   return {
     counters,
+    redis,
     rateLimiter,
     transport,
     async start(receive) {

@@ -41,10 +41,19 @@ export function proxyConfig(upstream: FakeUpstream, extra: Record<string, any> =
   }
 }
 
-export async function startProxyGateway(engine: TestEngine, options: { config?: Record<string, any>; dataPlane?: DataPlaneOptions } = {}): Promise<ProxyGateway> {
+export type ProxyGatewayOptions = {
+  config?: Record<string, any>
+  dataPlane?: DataPlaneOptions
+  /** A model list of the test's own (instead of the default one), built once the upstream listens. */
+  models?: (upstream: FakeUpstream) => unknown[]
+}
+
+export async function startProxyGateway(engine: TestEngine, options: ProxyGatewayOptions = {}): Promise<ProxyGateway> {
   const upstream = await startFakeUpstream()
   const usage = new MemoryUsageSink()
-  const gateway = await startGateway(engine, { config: proxyConfig(upstream, options.config), dataPlane: { usage, ...options.dataPlane } })
+  const config = proxyConfig(upstream, options.config)
+  if (options.models) config.model_list = options.models(upstream) as typeof config.model_list
+  const gateway = await startGateway(engine, { config, dataPlane: { usage, ...options.dataPlane } })
   return {
     gateway,
     upstream,
