@@ -95,8 +95,14 @@ export function createBudgets(deps: BudgetsDeps): Budgets {
     reservationTtlMs,
   })
   const globalBudget = globalBudgetOf(litellm)
+  let globalSynced = false
+  // Once per process, at start, else on the first sweep that reaches the database.
   const syncGlobal = globalBudget
-    ? () => syncProxyBudgetUser({ repos, clock, invalidator: deps.invalidator, isUniqueViolation: deps.database.dialect.isUniqueViolation }, globalBudget)
+    ? async () => {
+        if (globalSynced) return
+        await syncProxyBudgetUser({ repos, clock, invalidator: deps.invalidator, isUniqueViolation: deps.database.dialect.isUniqueViolation }, globalBudget)
+        globalSynced = true
+      }
     : undefined
   const sweeper = createBudgetSweeper({
     repos,
