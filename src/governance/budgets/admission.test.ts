@@ -153,7 +153,8 @@ describeEachEngine('budget admission', (engine) => {
     const started = performance.now()
     const second = await g.chatAs(key)
     expect(second.status).toBe(200)
-    expect(performance.now() - started).toBeLessThan(190)
+    // Woken by the settlement, not by the once-a-second re-check.
+    expect(performance.now() - started).toBeLessThan(600)
     expect((await first).status).toBe(200)
     const histogram = await g.gateway.context.metrics.registry.getSingleMetricAsString('tollgate_budget_wait_seconds')
     expect(histogram).toMatch(/tollgate_budget_wait_seconds_count [1-9]/)

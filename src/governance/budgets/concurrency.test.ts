@@ -45,7 +45,7 @@ describeEachEngine('budgets under concurrency (default mode)', (engine) => {
     expect(served).toBeGreaterThanOrEqual(10)
     expect(served).toBeLessThanOrEqual(11)
     // Bounded estimates let the first ten through together: far faster than one at a time.
-    expect(Math.max(...g.upstream.requests.slice(0, 10).map((r) => r.receivedAt)) - g.upstream.requests[0].receivedAt).toBeLessThan(40)
+    expect(Math.max(...g.upstream.requests.slice(0, 10).map((r) => r.receivedAt)) - g.upstream.requests[0].receivedAt).toBeLessThan(200)
   }, 30_000)
 })
 

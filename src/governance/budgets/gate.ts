@@ -122,11 +122,11 @@ export class BudgetGate {
       }
       const decision = this.deps.strict ? await this.tryReserve(request, capped, estimate) : await this.tryInFlight(capped, scopes, estimate)
       if (decision.kind === 'wait') {
-        blocking = decision.state.level as CappedLevel
+        blocking = decision.state.level
         continue
       }
       observe()
-      if (decision.kind === 'refuse') throw budgetExceeded(decision.state.level as CappedLevel, decision.state.committed)
+      if (decision.kind === 'refuse') throw budgetExceeded(decision.state.level, decision.state.committed)
       return decision.admitted
     }
   }
