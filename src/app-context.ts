@@ -28,6 +28,7 @@ import { rateLimitStep } from './governance/rate-limits/admission-step'
 import { createSpendEngineFor, type SpendEngine } from './spend/setup'
 import { createObservability, type Observability } from './observability/observability'
 import { createRequestObserver } from './observability/requests'
+import { createBudgets, type Budgets } from './governance/budgets/setup'
 import { VERSION } from './version'
 
 export type AppContext = {
@@ -48,6 +49,8 @@ export type AppContext = {
   readonly counters: FloatCounters
   /** Spend accounting: `spend.record(row)` for every finished request (src/spend/engine.ts). */
   readonly spend: SpendEngine
+  /** Budgets: admission, committed-spend counters, window resets and current-window spend for reads. */
+  readonly budgets: Budgets
   readonly version: string
   /** The OpenAI-compatible proxy's parts (catalog, providers, router, admission steps, usage sink, pricing). */
   readonly dataPlane: DataPlane
@@ -119,19 +122,17 @@ export async function createAppContext(options: AppContextOptions): Promise<AppC
   lifecycle.onStop(() => shared.stop())
   const { rateLimiter, counters } = shared
   const spend = createSpendEngineFor({ settings, database, repos, clock, log, metrics, lifecycle })
+  const budgets = createBudgets({ settings, database, repos, clock, log, metrics, caches, invalidator, counters, redis: shared.redis, spend, lifecycle })
   const requests = createRequestObserver({
     metrics,
     log,
     trackEndUsers: settings.config.litellm_settings.enable_end_user_cost_tracking_prometheus_only,
     isConnectionError: database.dialect.isConnectionError,
   })
-  const dataPlane = createDataPlane(
-    settings,
-    log,
-    { ...options.dataPlane, usage: fanOut(spendUsageSink(spend), requests, options.dataPlane?.usage) },
-    { clock, counters: shared.counters, metrics },
-  )
+  const usage = fanOut(budgets.countFirst(spendUsageSink(spend)), requests, options.dataPlane?.usage)
+  const dataPlane = createDataPlane(settings, log, { ...options.dataPlane, usage }, { clock, counters: shared.counters, metrics })
   const observability = createObservability({ settings, repos, caches, clock, log, metrics, spend, invalidator, lifecycle, dataPlane, requests, redis: shared.redis })
+  dataPlane.admission.register(budgets.admissionStep(dataPlane.pricing))
   dataPlane.admission.register(rateLimitStep({ caches, settings, rateLimiter, onAdmitted: observability.rateLimits }))
   return {
     settings,
@@ -148,6 +149,7 @@ export async function createAppContext(options: AppContextOptions): Promise<AppC
     rateLimiter,
     counters,
     spend,
+    budgets,
     version: VERSION,
     dataPlane,
     server: createServerHandle(),

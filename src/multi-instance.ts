@@ -41,11 +41,11 @@ export type MultiInstanceOptions = {
 
 export type MultiInstance = {
   readonly counters: CounterStore
+  /** The counters' Redis connection, when Redis is configured: budget reservations run their script on it, readiness PINGs it. */
+  readonly redis: RedisConnection | null
   readonly rateLimiter: RateLimiter
   /** Null on a lone libSQL instance without Redis. */
   readonly transport: ChannelTransport | null
-  /** The counters' Redis connection; null without Redis (readiness asks it for a PING). */
-  readonly redis: RedisConnection | null
   /** Starts delivering other instances' invalidations to `receive` (lifecycle start). */
   start(receive: (message: Invalidation) => void): Promise<void>
   stop(): Promise<void>
@@ -98,9 +98,9 @@ export async function createMultiInstance(options: MultiInstanceOptions): Promis
 
   return {
     counters,
+    redis,
     rateLimiter,
     transport,
-    redis,
     async start(receive) {
       await transport?.start(receive)
     },

@@ -43,14 +43,20 @@ export function proxyConfig(upstream: FakeUpstream, extra: Record<string, any> =
   }
 }
 
-export async function startProxyGateway(
-  engine: TestEngine,
-  options: { config?: Record<string, any>; dataPlane?: DataPlaneOptions } & Pick<GatewayOptions, 'env' | 'clock'> = {},
-): Promise<ProxyGateway> {
+export type ProxyGatewayOptions = {
+  config?: Record<string, any>
+  dataPlane?: DataPlaneOptions
+  /** A model list of the test's own (instead of the default one), built once the upstream listens. */
+  models?: (upstream: FakeUpstream) => unknown[]
+} & Pick<GatewayOptions, 'env' | 'clock'>
+
+export async function startProxyGateway(engine: TestEngine, options: ProxyGatewayOptions = {}): Promise<ProxyGateway> {
   const upstream = await startFakeUpstream()
   const usage = new MemoryUsageSink()
+  const config = proxyConfig(upstream, options.config)
+  if (options.models) config.model_list = options.models(upstream) as typeof config.model_list
   const gateway = await startGateway(engine, {
-    config: proxyConfig(upstream, options.config),
+    config,
     dataPlane: { usage, ...options.dataPlane },
     env: options.env,
     clock: options.clock,

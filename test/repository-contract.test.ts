@@ -425,6 +425,31 @@ describeEachEngine('repository contract', (engine) => {
     expect(await repos.budgets.resetLinkedSpend('nothing-links-this')).toBe(0)
   })
 
+  test('budget windows of keys clear model spend; teams are found by their default member budget row', async () => {
+    const { repos, clock } = store
+    const token = 'w1'.repeat(32)
+    const end = new Date(clock.now() + 1000)
+    await repos.keys.insert({ ...keyRow(token), budgetDuration: '1s', budgetResetAt: end, spend: 2, modelSpend: { m: 2 } })
+    expect(await repos.keys.resetWindow(token, end, new Date(end.getTime() + 1000))).toBe(true)
+    expect((await repos.keys.get(token))!).toMatchObject({ spend: 0, modelSpend: {} })
+    await repos.keys.insert({ ...keyRow('w2'.repeat(32)), budgetId: 'b-linked', spend: 1, modelSpend: { m: 1 } })
+    await repos.budgets.resetLinkedSpend('b-linked')
+    expect((await repos.keys.get('w2'.repeat(32)))!).toMatchObject({ spend: 0, modelSpend: {} })
+    await repos.budgets.insert({ budgetId: 'b-members' })
+    await repos.teams.insert({ teamId: 'team-members-row', metadata: {}, models: [], teamMemberPermissions: [], teamMemberBudgetId: 'b-members' })
+    expect((await repos.teams.list({ teamMemberBudgetId: 'b-members' })).rows.map((team) => team.teamId)).toEqual(['team-members-row'])
+    expect((await repos.teams.list({ teamMemberBudgetId: 'nobody' })).rows).toEqual([])
+  })
+
+  test('end users: the default budget window resets only end users without a budget row of their own', async () => {
+    const { repos } = store
+    await repos.endUsers.insert({ userId: 'eu-default', metadata: {}, spend: 2 })
+    await repos.endUsers.insert({ userId: 'eu-own', budgetId: 'b-linked', metadata: {}, spend: 3 })
+    expect(await repos.endUsers.resetSpendWithoutBudget()).toBeGreaterThanOrEqual(1)
+    expect((await repos.endUsers.get('eu-default'))!.spend).toBe(0)
+    expect((await repos.endUsers.get('eu-own'))!.spend).toBe(3)
+  })
+
   test('users: memberships of several users and key counts per user, in one query each', async () => {
     const { repos } = store
     expect((await repos.memberships.listByUsers(['u-linked', 'u3'])).map((m) => [m.userId, m.teamId]).sort()).toEqual([

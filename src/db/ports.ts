@@ -72,13 +72,20 @@ export interface BudgetWindowColumns<Row> {
   /** Rows whose window has ended (`budget_reset_at <= now`). */
   dueForReset(now: Date, limit: number): Promise<Row[]>
   /**
-   * Starts a new window: spend 0 and the new end, only if the row still has the window end `expected`
-   * (compare-and-set, so one actor resets a window). Returns whether this call reset it.
+   * Starts a new window: spend 0 (keys: also `model_spend`) and the new end, only if the row still has the
+   * window end `expected` (compare-and-set, so one actor resets a window). Returns whether this call reset it.
    */
   resetWindow(id: string, expected: Date, next: Date): Promise<boolean>
 }
 
-export type TeamFilter = { organizationId?: string | null; userId?: string; teamAlias?: string; teamIds?: readonly string[] }
+export type TeamFilter = {
+  organizationId?: string | null
+  userId?: string
+  teamAlias?: string
+  teamIds?: readonly string[]
+  /** Teams whose default member budget row (`team_member_budget_id`) is this one. */
+  teamMemberBudgetId?: string
+}
 
 export interface TeamRepository
   extends EntityRepository<TeamRow, TeamInsert>,
@@ -198,7 +205,8 @@ export interface BudgetRepository extends EntityRepository<BudgetRow, BudgetInse
   countReferences(budgetId: string): Promise<number>
   /**
    * A new window of the row: spend 0 on every object whose window it is (organizations, end users, tags,
-   * organization and team memberships, and keys without a `budget_duration` of their own). Returns how many.
+   * organization and team memberships, and keys without a `budget_duration` of their own, whose `model_spend`
+   * is emptied too). Returns how many.
    */
   resetLinkedSpend(budgetId: string): Promise<number>
 }
@@ -211,6 +219,11 @@ export interface EndUserRepository
   upsertSpend(id: string, amount: number, now: Date): Promise<void>
   /** Creates rows (no budget, spend 0) for end users seen in traffic that have none; existing rows are kept. */
   ensureExist(ids: readonly string[], now: Date): Promise<void>
+  /**
+   * A new window of the default end-user budget (`litellm_settings.max_end_user_budget_id`): spend 0 on every
+   * end user without a budget row of their own. Returns how many.
+   */
+  resetSpendWithoutBudget(): Promise<number>
 }
 
 export interface TagRepository extends EntityRepository<TagRow, TagInsert>, SpendColumn {

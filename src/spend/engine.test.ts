@@ -6,7 +6,7 @@ import { insertKey, insertTeam, insertUser } from '../../test/fixtures'
 import { openSpendHarness, type SpendHarness } from '../../test/spend-harness'
 import { seededRandom, spendRow } from '../../test/spend-rows'
 import type { Repositories, SpendLogRow } from '../db/ports'
-import { membershipKey, PROXY_BUDGET_USER } from './increments'
+import { keyModelKey, membershipKey, PROXY_BUDGET_USER } from './increments'
 import { costOf, priceOf } from './prices'
 
 const GPT_4O = priceOf({ model_name: 'gpt-4o', litellm_params: { model: 'openai/gpt-4o' } })
@@ -159,10 +159,19 @@ describeEachEngine('spend engine', (engine) => {
     expect(h.spend.pendingSpend('tag', 't1')).toBe(0.75)
     expect(h.spend.pendingSpend('user', PROXY_BUDGET_USER)).toBe(0.75)
     expect(h.spend.pendingSpend('team', 'team-a')).toBe(0)
+    expect(h.spend.pendingSpend('key_model', keyModelKey(world.keys[2].token, row.modelGroup))).toBe(0.75)
     h.clock.advance(4_000)
     expect(h.spend.backlog()).toEqual({ events: 2, oldest_seconds: 4 })
-    await h.spend.flush()
+    // The settling generation is odd while a batch is written, and moves on with every batch.
+    const before = h.spend.settlingGeneration()
+    expect(before % 2).toBe(0)
+    const flushing = h.spend.flush()
+    expect(h.spend.settlingGeneration() % 2).toBe(1)
+    await flushing
+    expect(h.spend.settlingGeneration()).toBeGreaterThan(before)
+    expect(h.spend.settlingGeneration() % 2).toBe(0)
     expect(h.spend.pendingSpend('team', 'team-b')).toBe(0)
+    expect(h.spend.pendingSpend('key_model', keyModelKey(world.keys[2].token, row.modelGroup))).toBe(0)
     expect(h.spend.backlog().events).toBe(0)
     expect(await h.metrics.registry.getSingleMetricAsString('tollgate_spend_spool_events')).toContain('tollgate_spend_spool_events 0')
   })

@@ -20,7 +20,7 @@ import type { Clock } from '../lib/clock'
 import { newId } from '../lib/ids'
 import type { Logger } from '../lib/logger'
 import type { Metrics } from '../metrics/registry'
-import { chargesOf, type EntityKind } from './increments'
+import { pendingChargesOf, type EntityKind } from './increments'
 import { PendingSpend } from './pending'
 import { pruneSpend, RETENTION_INTERVAL_MS, RETENTION_LEASE, RETENTION_LEASE_TTL_MS, type RetentionResult } from './retention'
 import { settleBatch, type ProxyBudget } from './settle'
@@ -35,8 +35,17 @@ export type SpendEngine = {
    * kill -9 of this process (see `spool.ts` for the fsync policy). Throws only if the local disk write fails.
    */
   record(row: SpendLogRow): void
-  /** This instance's unflushed spend for an entity (`membershipKey(team, user)` for a membership). */
+  /**
+   * This instance's unflushed spend for an entity (`membershipKey(team, user)` for a membership,
+   * `keyModelKey(token, model)` for a key's spend on one model).
+   */
   pendingSpend(kind: EntityKind, id: string): number
+  /**
+   * Odd while a batch is being written (from before its transaction until its rows have left the pending sums),
+   * and changed by every batch: a reader that sees the same even value before and after reading stored spend
+   * knows that `stored + pendingSpend(…)` counted every settlement exactly once.
+   */
+  settlingGeneration(): number
   /** Unflushed settlements and the age of the oldest (readiness, metrics). */
   backlog(): SpendBacklog
   /** Writes everything pending now (ignores backoff); resolves with what is left if the database failed. */
@@ -97,6 +106,7 @@ export function createSpendEngine(options: SpendEngineOptions): SpendEngine {
   let isolate = 0
   let rowAttempts = 0
   let lastRetention = Number.NEGATIVE_INFINITY
+  let generation = 0
   const timers: Array<ReturnType<typeof setInterval>> = []
   const listeners: Array<(rows: readonly SpendLogRow[]) => void | Promise<void>> = []
 
@@ -122,13 +132,13 @@ export function createSpendEngine(options: SpendEngineOptions): SpendEngine {
 
   function accept(entry: SpoolEntry): void {
     openSpool().append(entry)
-    pending.add(entry.recordedAt, chargesOf(entry.row, chargeOptions))
+    pending.add(entry.recordedAt, pendingChargesOf(entry.row, chargeOptions))
   }
 
   function release(entries: readonly SpoolEntry[]): void {
     pending.settle(
       entries.length,
-      entries.flatMap((entry) => chargesOf(entry.row, chargeOptions)),
+      entries.flatMap((entry) => pendingChargesOf(entry.row, chargeOptions)),
     )
   }
 
@@ -157,8 +167,17 @@ export function createSpendEngine(options: SpendEngineOptions): SpendEngine {
     })
   }
 
-  /** Settles one batch from the head of the spool. */
+  /** Settles one batch from the head of the spool (the generation is odd meanwhile: see `settlingGeneration`). */
   async function settleNext(): Promise<'empty' | 'settled' | 'failed'> {
+    generation++
+    try {
+      return await settleNextBatch()
+    } finally {
+      generation++
+    }
+  }
+
+  async function settleNextBatch(): Promise<'empty' | 'settled' | 'failed'> {
     if (!spool) return 'empty'
     const own = spool
     const batch = own.readBatch(isolate > 0 ? 1 : batchSize)
@@ -287,6 +306,7 @@ export function createSpendEngine(options: SpendEngineOptions): SpendEngine {
       if (started && !stopping && pending.count >= batchSize) drainInBackground()
     },
     pendingSpend: (kind, id) => pending.spendOf(kind, id),
+    settlingGeneration: () => generation,
     onSettled: (listener) => void listeners.push(listener),
     backlog: currentBacklog,
     flush,

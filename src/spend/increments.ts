@@ -8,11 +8,16 @@ import { utcDay } from '../lib/time'
 /** The pseudo-user that carries the global proxy budget (`litellm_settings.max_budget`), as LiteLLM names it. */
 export const PROXY_BUDGET_USER = 'litellm-proxy-budget'
 
-export type EntityKind = 'key' | 'team' | 'membership' | 'user' | 'organization' | 'end_user' | 'tag'
+export type EntityKind = 'key' | 'key_model' | 'team' | 'membership' | 'user' | 'organization' | 'end_user' | 'tag'
 
 /** The id `pendingSpend('membership', …)` takes for a team member. */
 export function membershipKey(teamId: string, userId: string): string {
   return JSON.stringify([teamId, userId])
+}
+
+/** The id `pendingSpend('key_model', …)` takes for a key's spend on one model group (`model_spend[model]`). */
+export function keyModelKey(token: string, modelGroup: string): string {
+  return JSON.stringify([token, modelGroup])
 }
 
 export type Charge = { readonly kind: EntityKind; readonly id: string; readonly amount: number }
@@ -31,6 +36,13 @@ export function chargesOf(row: SpendLogRow, options: ChargeOptions): Charge[] {
   if (row.organizationId) charges.push({ kind: 'organization', id: row.organizationId, amount })
   if (row.endUser) charges.push({ kind: 'end_user', id: row.endUser, amount })
   for (const tag of new Set(row.requestTags)) charges.push({ kind: 'tag', id: tag, amount })
+  return charges
+}
+
+/** What a row adds to this instance's unflushed spend: its entity charges and the key's per-model spend. */
+export function pendingChargesOf(row: SpendLogRow, options: ChargeOptions): Charge[] {
+  const charges = chargesOf(row, options)
+  if (row.apiKey && row.modelGroup) charges.push({ kind: 'key_model', id: keyModelKey(row.apiKey, row.modelGroup), amount: row.spend })
   return charges
 }
 

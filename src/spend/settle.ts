@@ -75,7 +75,12 @@ function firstOfEachRequest(rows: readonly SpendLogRow[]): SpendLogRow[] {
  */
 async function ensureProxyBudgetUser(tx: Repositories, budget: ProxyBudget, now: Date): Promise<void> {
   if (await tx.users.get(PROXY_BUDGET_USER)) return
-  await tx.users.insert({
+  await tx.users.insert(proxyBudgetUserRow(budget, now))
+}
+
+/** The pseudo-user's row for a global budget, its first window starting `now`. */
+export function proxyBudgetUserRow(budget: ProxyBudget, now: Date) {
+  return {
     userId: PROXY_BUDGET_USER,
     // No key and no password: it can never sign in; the least-privileged role all the same.
     userRole: 'internal_user',
@@ -86,5 +91,5 @@ async function ensureProxyBudgetUser(tx: Repositories, budget: ProxyBudget, now:
     budgetResetAt: budget.budgetDuration ? addDuration(now, budget.budgetDuration) : null,
     createdAt: now,
     updatedAt: now,
-  })
+  }
 }

@@ -4,6 +4,7 @@
  * 1 s, and when it recovers the configured TTL returns.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { createMigratedDatabase } from '../../../test/database'
 import { insertKey } from '../../../test/fixtures'
 import { postgresEngine, describePostgres, type TestDatabase } from '../../../test/engines'
 import { MASTER_KEY } from '../../../test/gateway'
@@ -36,10 +37,7 @@ function useTwoInstances(env: () => Record<string, string>) {
   const instances = {} as { a: Instance; b: Instance; clock: ManualClock }
   let target: TestDatabase
   beforeAll(async () => {
-    target = await postgresEngine.createDatabase()
-    const migrator = await openDatabase(target.url, { poolSize: 1 })
-    await migrator.migrate()
-    await migrator.close()
+    target = await createMigratedDatabase(postgresEngine)
     instances.clock = new ManualClock()
     instances.a = await startInstance(target.url, instances.clock, env())
     instances.b = await startInstance(target.url, instances.clock, env())

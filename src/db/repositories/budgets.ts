@@ -35,17 +35,18 @@ export function budgetRepository(ctx: RepositoryContext): BudgetRepository {
     },
     async resetLinkedSpend(budgetId) {
       const updatedAt = nowOf(ctx)
+      const none = {}
       const linked = [
-        { table: t.organizations, where: eq(t.organizations.budgetId, budgetId) },
-        { table: t.endUsers, where: eq(t.endUsers.budgetId, budgetId) },
-        { table: t.tags, where: eq(t.tags.budgetId, budgetId) },
-        { table: t.organizationMemberships, where: eq(t.organizationMemberships.budgetId, budgetId) },
-        { table: t.teamMemberships, where: eq(t.teamMemberships.budgetId, budgetId) },
-        { table: t.keys, where: and(eq(t.keys.budgetId, budgetId), isNull(t.keys.budgetDuration)) },
+        { table: t.organizations, where: eq(t.organizations.budgetId, budgetId), also: none },
+        { table: t.endUsers, where: eq(t.endUsers.budgetId, budgetId), also: none },
+        { table: t.tags, where: eq(t.tags.budgetId, budgetId), also: none },
+        { table: t.organizationMemberships, where: eq(t.organizationMemberships.budgetId, budgetId), also: none },
+        { table: t.teamMemberships, where: eq(t.teamMemberships.budgetId, budgetId), also: none },
+        { table: t.keys, where: and(eq(t.keys.budgetId, budgetId), isNull(t.keys.budgetDuration)), also: { modelSpend: {} } },
       ]
       let reset = 0
-      for (const { table, where } of linked) {
-        const rows = await db.update(table).set({ spend: 0, version: increment(table.version), updatedAt }).where(where).returning({ v: table.version })
+      for (const { table, where, also } of linked) {
+        const rows = await db.update(table).set({ ...also, spend: 0, version: increment(table.version), updatedAt }).where(where).returning({ v: table.version })
         reset += rows.length
       }
       return reset
@@ -72,6 +73,14 @@ export function endUserRepository(ctx: RepositoryContext): EndUserRepository {
         .insert(e)
         .values({ userId: id, spend: amount, metadata: {}, version: 1, createdAt: now, updatedAt: now })
         .onConflictDoUpdate({ target: e.userId, set: { spend: plus(e.spend, amount) } })
+    },
+    async resetSpendWithoutBudget() {
+      const rows = await db
+        .update(e)
+        .set({ spend: 0, version: increment(e.version), updatedAt: nowOf(ctx) })
+        .where(isNull(e.budgetId))
+        .returning({ v: e.version })
+      return rows.length
     },
     async ensureExist(ids, now) {
       const sorted = [...new Set(ids)].sort()

@@ -157,7 +157,8 @@ export function zeroAllSpend(ctx: RepositoryContext, table: SpendTable, also: Re
   }
 }
 
-export function budgetWindows<Row>(ctx: RepositoryContext, table: WindowTable & { spend?: PgColumn }, id: PgColumn) {
+/** `also`: more columns a new window clears (keys: `model_spend`). */
+export function budgetWindows<Row>(ctx: RepositoryContext, table: WindowTable & { spend?: PgColumn }, id: PgColumn, also: Record<string, unknown> = {}) {
   return {
     async dueForReset(now: Date, limit: number): Promise<Row[]> {
       return (await ctx.db
@@ -168,6 +169,7 @@ export function budgetWindows<Row>(ctx: RepositoryContext, table: WindowTable & 
     },
     async resetWindow(value: string, expected: Date, next: Date): Promise<boolean> {
       const changes: Record<string, unknown> = {
+        ...also,
         budgetResetAt: next,
         version: increment(table.version),
         updatedAt: nowOf(ctx),

@@ -22,7 +22,7 @@ export function keyRepository(ctx: RepositoryContext): KeyRepository {
     addSpend: addSpend(ctx, k, k.token),
     addSpendInOrder: addSpendInOrder<string>(ctx, k, [k.token], (id) => [id]),
     zeroAllSpend: zeroAllSpend(ctx, k, { modelSpend: {} }),
-    ...budgetWindows<KeyRow>(ctx, k, k.token),
+    ...budgetWindows<KeyRow>(ctx, k, k.token, { modelSpend: {} }),
     async getByAlias(alias) {
       const [row] = await db.select().from(k).where(eq(k.keyAlias, alias)).limit(1)
       return row ?? null

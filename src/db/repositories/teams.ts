@@ -18,6 +18,7 @@ export function teamRepository(ctx: RepositoryContext): TeamRepository {
       else if (filter.organizationId !== undefined) conditions.push(eq(t.teams.organizationId, filter.organizationId))
       if (filter.teamAlias !== undefined) conditions.push(ctx.dialect.containsIgnoringCase(t.teams.teamAlias, filter.teamAlias))
       if (filter.teamIds !== undefined) conditions.push(inArray(t.teams.teamId, filter.teamIds.length ? [...filter.teamIds] : ['']))
+      if (filter.teamMemberBudgetId !== undefined) conditions.push(eq(t.teams.teamMemberBudgetId, filter.teamMemberBudgetId))
       if (filter.userId !== undefined) {
         const memberOf = db
           .select({ teamId: t.teamMemberships.teamId })

@@ -42,6 +42,18 @@ export class FailoverCounterStore implements CounterStore {
     return this.either((store) => store.incrementFloat(key, amount))
   }
 
+  /** Both stores: a counter seeded locally during an outage must not outlive the overwrite either. */
+  async deleteFloats(scope: string, options?: { prefix?: boolean }): Promise<number> {
+    const local = await this.local.deleteFloats(scope, options)
+    if (!this.connection.up) return local
+    try {
+      return local + (await this.shared.deleteFloats(scope, options))
+    } catch (error) {
+      if (!(error instanceof RedisOperationError)) this.log.error('shared counters failed; counting locally', { error: String(error) })
+      return local
+    }
+  }
+
   /** Redis when connected; on any failure (already logged and counted by the connection) this process. */
   private async either<T>(op: (store: CounterStore) => Promise<T>): Promise<T> {
     if (this.connection.up) {

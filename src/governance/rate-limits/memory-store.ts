@@ -75,6 +75,18 @@ export class MemoryCounterStore implements CounterStore {
     return entry.value
   }
 
+  async deleteFloats(scope: string, options: { prefix?: boolean } = {}): Promise<number> {
+    let dropped = 0
+    for (const id of [...this.floats.keys()]) {
+      const { scope: own } = parseFloatId(id)
+      if (options.prefix ? own.startsWith(scope) : own === scope) {
+        this.floats.delete(id)
+        dropped++
+      }
+    }
+    return dropped
+  }
+
   /**
    * The increments made here since the last call, and forgets every float counter: after a Redis outage the
    * failover store replays them into Redis, and later reads seed from Redis or the database again.

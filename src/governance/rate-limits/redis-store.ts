@@ -73,26 +73,48 @@ export class RedisCounterStore implements CounterStore {
     return value === null ? null : Number(value)
   }
 
-  /** EVALSHA, falling back to EVAL when Redis does not have the script yet (first use, or after a restart). */
-  private script(source: string, keys: string[], args: string[]): Promise<unknown> {
-    const params = [String(keys.length), ...keys, ...args]
-    return this.connection.run(async (client: RedisClient) => {
-      try {
-        return await client.send('EVALSHA', [sha1(source), ...params])
-      } catch (error) {
-        if (!String(error).includes('NOSCRIPT')) throw error
-        return client.send('EVAL', [source, ...params])
-      }
-    })
+  async deleteFloats(scope: string, options: { prefix?: boolean } = {}): Promise<number> {
+    const pattern = `${PREFIX}counter:${globEscape(scope)}${options.prefix ? '*' : ':*'}`
+    let dropped = 0
+    let cursor = '0'
+    do {
+      const [next, keys] = (await this.connection.run((client) => client.send('SCAN', [cursor, 'MATCH', pattern, 'COUNT', '500']))) as [string, string[]]
+      cursor = String(next)
+      if (keys.length > 0) dropped += Number(await this.connection.run((client) => client.send('DEL', keys)))
+    } while (cursor !== '0')
+    return dropped
   }
+
+  private script(source: string, keys: string[], args: string[]): Promise<unknown> {
+    return evalScript(this.connection, source, keys, args)
+  }
+}
+
+/** EVALSHA, falling back to EVAL when Redis does not have the script yet (first use, or after a restart). */
+export function evalScript(connection: RedisConnection, source: string, keys: string[], args: string[]): Promise<unknown> {
+  const params = [String(keys.length), ...keys, ...args]
+  return connection.run(async (client: RedisClient) => {
+    try {
+      return await client.send('EVALSHA', [sha1(source), ...params])
+    } catch (error) {
+      if (!String(error).includes('NOSCRIPT')) throw error
+      return client.send('EVAL', [source, ...params])
+    }
+  })
 }
 
 function levelKey(level: LevelLimit, part: 'requests' | 'tokens' | 'slots'): string {
   return `${PREFIX}rl:${level.level}:${level.id}:${part}`
 }
 
-function floatKey(key: FloatKey): string {
+/** The Redis key of a float counter (budget reservations' script reads committed spend from it). */
+export function floatKey(key: FloatKey): string {
   return `${PREFIX}counter:${key.scope}:${key.window}`
+}
+
+/** A literal string inside a Redis glob pattern. */
+function globEscape(text: string): string {
+  return text.replace(/[\\*?[\]]/g, (c) => `\\${c}`)
 }
 
 function pairs(flat: number[]): SecondCounts {

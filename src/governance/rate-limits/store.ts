@@ -39,6 +39,12 @@ export interface FloatCounters {
    * new value; null, changing nothing, when the counter is not seeded.
    */
   incrementFloat(key: FloatKey, amount: number): Promise<number | null>
+  /**
+   * Forgets the counters of `scope` in every window (with `prefix`, of every scope starting with it), so the
+   * next read seeds them from the database again: after spend was overwritten there (`/key/{key}/reset_spend`,
+   * `/global/spend/reset`). Returns how many were dropped.
+   */
+  deleteFloats(scope: string, options?: { prefix?: boolean }): Promise<number>
 }
 
 export type CounterStore = RateCounters & FloatCounters

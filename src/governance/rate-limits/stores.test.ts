@@ -219,6 +219,20 @@ function storeScenarios(name: string, open: () => Promise<Harness>) {
         expect(await store.incrementFloat(other, cost)).toBe(sum)
       }
     })
+
+    test('budget float counters: deleting a scope drops every window of it (and, by prefix, of every scope under it)', async () => {
+      const { store } = await setup()
+      const team = `team:${newId()}`
+      const twin = `${team}x`
+      for (const window of ['1', '2']) await store.seedFloat({ scope: team, window }, 1, 3600)
+      await store.seedFloat({ scope: twin, window: '1' }, 2, 3600)
+      expect(await store.deleteFloats(team)).toBe(2)
+      expect(await store.getFloat({ scope: team, window: '1' })).toBeNull()
+      expect(await store.getFloat({ scope: twin, window: '1' })).toBe(2)
+      await store.seedFloat({ scope: team, window: '3' }, 1, 3600)
+      expect(await store.deleteFloats(team, { prefix: true })).toBe(2)
+      expect(await store.getFloat({ scope: twin, window: '1' })).toBeNull()
+    })
   })
 }
 

@@ -64,14 +64,17 @@ export async function updateBudget(deps: Deps, actor: ChangeActor, body: UpdateB
   return budgetResponse(row)
 }
 
-export async function budgetInfo(deps: Deps, budgetIds: string[]) {
+/** Reads show the current window: an ended one is turned over first (§6.7). */
+type ReadDeps = Deps & Pick<AppContext, 'budgets'>
+
+export async function budgetInfo(deps: ReadDeps, budgetIds: string[]) {
   if (budgetIds.length === 0) throw badRequest("Specify list of budget id's to query. Passed in=[]", 'budgets')
-  const rows = await deps.repos.budgets.getMany(budgetIds)
+  const rows = await deps.budgets.current.budgetRows(await deps.repos.budgets.getMany(budgetIds))
   return rows.map(budgetResponse)
 }
 
-export async function listBudgets(deps: Deps) {
-  return (await deps.repos.budgets.list()).map(budgetResponse)
+export async function listBudgets(deps: ReadDeps) {
+  return (await deps.budgets.current.budgetRows(await deps.repos.budgets.list())).map(budgetResponse)
 }
 
 export async function deleteBudget(deps: Deps, actor: ChangeActor, budgetId: string) {

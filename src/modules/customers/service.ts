@@ -109,14 +109,18 @@ export async function updateCustomer(deps: CustomerDeps, actor: ChangeActor, bod
   return customerResponse(row, budget)
 }
 
-export async function customerInfo(deps: CustomerDeps, userId: string) {
-  const row = await deps.repos.endUsers.get(userId)
-  if (!row) throw endUserMissing(userId)
+/** End-user reads show the current window's spend (§6.7). */
+type CustomerReadDeps = CustomerDeps & Pick<AppContext, 'budgets'>
+
+export async function customerInfo(deps: CustomerReadDeps, userId: string) {
+  const found = await deps.repos.endUsers.get(userId)
+  if (!found) throw endUserMissing(userId)
+  const [row] = await deps.budgets.current.endUsers([found])
   return customerResponse(row, await budgetOf(deps.repos, row))
 }
 
-export async function listCustomers(deps: CustomerDeps) {
-  const rows = await deps.repos.endUsers.list()
+export async function listCustomers(deps: CustomerReadDeps) {
+  const rows = await deps.budgets.current.endUsers(await deps.repos.endUsers.list())
   const budgets = await budgetsById(deps.repos, rows.map((row) => row.budgetId))
   return rows.map((row) => customerResponse(row, budgets.get(row.budgetId ?? '') ?? null))
 }

@@ -236,11 +236,13 @@ export async function setKeyBlocked(deps: KeyDeps, actor: ChangeActor, value: st
   return keyResponse(row, budget, { withToken: true })
 }
 
-export async function resetKeySpend(deps: KeyDeps, actor: ChangeActor, value: string, resetTo: unknown) {
+/** Writes spend: what this instance has not flushed yet is written first, and the budget counters follow. */
+export async function resetKeySpend(deps: KeyDeps & Pick<AppContext, 'budgets' | 'spend'>, actor: ChangeActor, value: string, resetTo: unknown) {
   if (typeof resetTo !== 'number' || !Number.isFinite(resetTo)) throw badRequest('reset_to must be a float', 'reset_to')
   if (resetTo < 0) throw badRequest(`reset_to must be >= 0. Received: ${pythonFloat(resetTo)}`, 'reset_to')
   const token = tokenOf(value)
   if (!token) throw keyNotFound()
+  await deps.spend.flush()
   const { before, row, invalidations } = await deps.repos.transaction(async (tx) => {
     const before = await tx.keys.get(token)
     if (!before) throw keyNotFound()
@@ -254,6 +256,7 @@ export async function resetKeySpend(deps: KeyDeps, actor: ChangeActor, value: st
     await recordChange(tx, actor, { action: 'updated', tableName: 'keys', objectId: token, before, after: row })
     return { before, row, invalidations: await keyInvalidations(tx, token) }
   })
+  await deps.budgets.spendOverwritten({ kind: 'key', id: token })
   await deps.invalidator.publish(...invalidations)
   return {
     key_hash: token,
@@ -269,27 +272,31 @@ function readsAnyKey(principal: Principal): boolean {
 }
 
 /** `/key/info`: any key for admin roles; for everyone else (until the role matrix lands) only their own key. */
-export async function keyInfo(deps: KeyDeps, principal: Principal, passed: string | undefined) {
+/** What key reads need besides the key deps: spend is shown for the current window (§6.7). */
+type KeyReadDeps = KeyDeps & Pick<AppContext, 'budgets'>
+
+export async function keyInfo(deps: KeyReadDeps, principal: Principal, passed: string | undefined) {
   const value = passed ?? principal.keyHash
   if (!value) throw keyNotFound()
   const token = tokenOf(value)
   if (!readsAnyKey(principal) && token !== principal.keyHash) {
     throw forbidden(`You are not allowed to access this key's info. Your role=${principal.role}`)
   }
-  const row = token ? await deps.repos.keys.get(token) : null
-  if (!row) throw keyNotFound()
+  const found = token ? await deps.repos.keys.get(token) : null
+  if (!found) throw keyNotFound()
+  const [row] = await deps.budgets.current.keys([found])
   return { key: value, info: keyResponse(row, await budgetOf(deps.repos, row), { withToken: false }) }
 }
 
-export async function keysInfo(deps: KeyDeps, keys: string[]) {
+export async function keysInfo(deps: KeyReadDeps, keys: string[]) {
   if (keys.length === 0) throw unprocessable('Malformed request. No keys passed in.', 'keys')
   const tokens = keys.map(tokenOf).filter((token): token is string => token !== null)
-  const rows = await deps.repos.keys.getMany(tokens)
+  const rows = await deps.budgets.current.keys(await deps.repos.keys.getMany(tokens))
   const budgets = await keyBudgets(deps.repos, rows)
   return { key: keys, info: rows.map((row) => keyResponse(row, budgets.get(row.budgetId ?? '') ?? null, { withToken: false })) }
 }
 
-export async function listKeys(deps: KeyDeps, query: KeyListQuery) {
+export async function listKeys(deps: KeyReadDeps, query: KeyListQuery) {
   const filter = {
     userId: query.user_id,
     teamId: query.team_id,
@@ -302,7 +309,7 @@ export async function listKeys(deps: KeyDeps, query: KeyListQuery) {
   let keys: unknown[] = rows.map((row) => row.token)
   if (query.return_full_object) {
     const budgets = await keyBudgets(deps.repos, rows)
-    keys = rows.map((row) => keyResponse(row, budgets.get(row.budgetId ?? '') ?? null, { withToken: true }))
+    keys = (await deps.budgets.current.keys(rows)).map((row) => keyResponse(row, budgets.get(row.budgetId ?? '') ?? null, { withToken: true }))
   }
   return { keys, total_count: total, current_page: query.page, total_pages: totalPages(total, query.size) }
 }

@@ -105,13 +105,16 @@ export async function updateOrganization(deps: OrganizationDeps, actor: ChangeAc
   return organizationResponse(organization, budget)
 }
 
-export async function organizationInfo(deps: OrganizationDeps, _principal: Principal, organizationId: string) {
-  const organization = await requireOrganization(deps.repos, organizationId, 404)
+/** Organization reads show the current window's spend (§6.7). */
+type OrganizationReadDeps = OrganizationDeps & Pick<AppContext, 'budgets'>
+
+export async function organizationInfo(deps: OrganizationReadDeps, _principal: Principal, organizationId: string) {
+  const [organization] = await deps.budgets.current.organizations([await requireOrganization(deps.repos, organizationId, 404)])
   return organizationDetail(await loadOrganizationView(deps.repos, organization))
 }
 
-export async function listOrganizations(deps: OrganizationDeps, _principal: Principal) {
-  const organizations = await deps.repos.organizations.list({})
+export async function listOrganizations(deps: OrganizationReadDeps, _principal: Principal) {
+  const organizations = await deps.budgets.current.organizations(await deps.repos.organizations.list({}))
   return (await loadOrganizationViews(deps.repos, organizations)).map(organizationDetail)
 }
 

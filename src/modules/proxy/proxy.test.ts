@@ -215,7 +215,14 @@ describeEachEngine('the OpenAI-compatible routes', (engine) => {
   })
 
   test('a wildcard deployment serves openai/<name> as upstream model <name>', async () => {
-    const response = await call('/v1/chat/completions', chat('openai/gpt-5-preview'))
+    // gpt-5-preview has no price: served (at 0) to an unbudgeted caller, refused for the team key with its cap (§6.4).
+    const refused = await call('/v1/chat/completions', chat('openai/gpt-5-preview'))
+    expect(refused.status).toBe(400)
+    expect(refused.body.error.message).toBe(
+      'Model openai/gpt-5-preview has no price configured (input_cost_per_token/output_cost_per_token); refusing because a budget applies',
+    )
+    expect(proxy.upstream.requests).toHaveLength(0)
+    const response = await call('/v1/chat/completions', chat('openai/gpt-5-preview'), { key: MASTER_KEY })
     expect(response.status).toBe(200)
     expect(proxy.upstream.requests[0].body.model).toBe('gpt-5-preview')
     expect(response.headers.get('x-litellm-model-group')).toBe('openai/gpt-5-preview')

@@ -11,6 +11,7 @@ import { costOf, priceOf, type Price } from '../../spend/prices'
 import type { CalculateSpendBody } from './model'
 
 type Deps = Pick<AppContext, 'repos' | 'settings' | 'spend' | 'observability'>
+type ResetDeps = Deps & Pick<AppContext, 'budgets'>
 
 function configuredGroup(deps: Deps, model: string): Deployment | undefined {
   const alias = deps.settings.config.router_settings.model_group_alias?.[model]
@@ -58,7 +59,7 @@ export function calculateSpend(deps: Deps, body: CalculateSpendBody) {
  * Zeroes the spend of every key and team (spend logs and rollups are kept). This instance's unflushed spend is
  * written first, so requests served before the reset do not land after it.
  */
-export async function resetGlobalSpend(deps: Deps, actor: ChangeActor) {
+export async function resetGlobalSpend(deps: ResetDeps, actor: ChangeActor) {
   await deps.spend.flush()
   await deps.repos.transaction(async (tx) => {
     const keys = await tx.keys.zeroAllSpend()
@@ -66,6 +67,8 @@ export async function resetGlobalSpend(deps: Deps, actor: ChangeActor) {
     await recordChange(tx, actor, { action: 'updated', tableName: 'keys', objectId: '*', after: { spend: 0, model_spend: {}, rows: keys } })
     await recordChange(tx, actor, { action: 'updated', tableName: 'teams', objectId: '*', after: { spend: 0, rows: teams } })
   })
+  // Budget counters of keys and teams are seeded from the database again (now 0).
+  await deps.budgets.spendOverwritten({ kind: 'all_keys_and_teams' })
   // Every key and team changed at once: the budget gauges re-read them all rather than wait for their refresh.
   deps.observability.budgetGauges.refreshInBackground()
   return { message: 'Spend for all API Keys and Teams reset successfully', status: 'success' }

@@ -70,14 +70,17 @@ export async function updateTag(deps: TagDeps, actor: ChangeActor, body: UpdateT
 }
 
 /** `/tag/info {names}` → `{name: tag}` for the tags that exist. */
-export async function tagInfo(deps: TagDeps, names: readonly string[]) {
-  const rows = await deps.repos.tags.getMany(names)
+/** Tag reads show the current window's spend (§6.7). */
+type TagReadDeps = TagDeps & Pick<AppContext, 'budgets'>
+
+export async function tagInfo(deps: TagReadDeps, names: readonly string[]) {
+  const rows = await deps.budgets.current.tags(await deps.repos.tags.getMany(names))
   const budgets = await budgetsById(deps.repos, rows.map((row) => row.budgetId))
   return Object.fromEntries(rows.map((row) => [row.tagName, tagResponse(row, budgets.get(row.budgetId ?? '') ?? null)]))
 }
 
-export async function listTags(deps: TagDeps) {
-  const rows = await deps.repos.tags.list()
+export async function listTags(deps: TagReadDeps) {
+  const rows = await deps.budgets.current.tags(await deps.repos.tags.list())
   const budgets = await budgetsById(deps.repos, rows.map((row) => row.budgetId))
   return rows.map((row) => tagResponse(row, budgets.get(row.budgetId ?? '') ?? null))
 }

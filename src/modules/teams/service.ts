@@ -30,6 +30,7 @@ import {
   type NewTeamBody,
   type TeamFields,
   type TeamListV2Query,
+  type TeamView,
   type UpdateTeamBody,
 } from './model'
 import { loadTeamView, loadTeamViews } from './team-views'
@@ -166,26 +167,35 @@ export async function updateTeam(deps: TeamDeps, actor: ChangeActor, body: Updat
   return { team_id: view.team.teamId, data: teamResponse(view) }
 }
 
-export async function teamInfo(deps: TeamDeps, _principal: Principal, teamId: string | undefined) {
+/** Team reads show the current window's spend (§6.7): the team (and with it its members' windows) first. */
+type TeamReadDeps = TeamDeps & Pick<AppContext, 'budgets'>
+
+async function currentViews(deps: TeamReadDeps, rows: readonly TeamRow[]): Promise<TeamView[]> {
+  const { current } = deps.budgets
+  const views = await loadTeamViews(deps.repos, await current.teams(rows), { keys: true })
+  return Promise.all(views.map(async (view) => ({ ...view, memberships: await current.memberships(view.memberships), keys: await current.keys(view.keys) })))
+}
+
+export async function teamInfo(deps: TeamReadDeps, _principal: Principal, teamId: string | undefined) {
   if (!teamId) throw unprocessable('Malformed request. No team id passed in.', 'team_id')
   const team = await deps.repos.teams.get(teamId)
   if (!team) throw notFound(`Team not found, passed team id: ${teamId}.`, 'team_id')
-  const view = await loadTeamView(deps.repos, team, { keys: true })
+  const [view] = await currentViews(deps, [team])
   const { keys, team_memberships } = teamListItem(view)
   return { team_id: team.teamId, team_info: teamResponse(view, configuredModelNames(deps.settings)), keys, team_memberships }
 }
 
-export async function listTeams(deps: TeamDeps, _principal: Principal, query: { user_id?: string; organization_id?: string }) {
+export async function listTeams(deps: TeamReadDeps, _principal: Principal, query: { user_id?: string; organization_id?: string }) {
   const organizationId = query.organization_id === 'default_organization' ? null : query.organization_id
   const { rows } = await deps.repos.teams.list({ userId: query.user_id, organizationId })
-  return (await loadTeamViews(deps.repos, rows, { keys: true })).map(teamListItem)
+  return (await currentViews(deps, rows)).map(teamListItem)
 }
 
-export async function listTeamsPaged(deps: TeamDeps, _principal: Principal, query: TeamListV2Query) {
+export async function listTeamsPaged(deps: TeamReadDeps, _principal: Principal, query: TeamListV2Query) {
   const organizationId = query.organization_id === 'default_organization' ? null : query.organization_id
   const page = { offset: (query.page - 1) * query.page_size, limit: query.page_size }
   const { rows, total } = await deps.repos.teams.list({ userId: query.user_id, organizationId, teamAlias: query.team_alias }, page)
-  const teams = (await loadTeamViews(deps.repos, rows, { keys: true })).map(teamListItem)
+  const teams = (await currentViews(deps, rows)).map(teamListItem)
   return { teams, total, page: query.page, page_size: query.page_size, total_pages: totalPages(total, query.page_size) }
 }
 

@@ -2,6 +2,7 @@
  * Reading users (§5.4): `/user/info` (any principal for themselves; admin roles for anyone), `/v2/user/info`,
  * `/user/list` and `/user/available_roles`.
  */
+import type { AppContext } from '../../app-context'
 import type { Principal } from '../../auth/principal'
 import type { TeamRow, UserRow, UserSortColumn } from '../../db/ports'
 import { notFound } from '../../http/errors'
@@ -16,7 +17,8 @@ import { loadTeamViews } from '../teams/team-views'
 import { AVAILABLE_ROLES, userResponse, userWithMemberships, type UserListQuery } from './model'
 import type { UserDeps } from './service'
 
-type ReadDeps = Pick<UserDeps, 'repos'>
+/** `budgets`: spend is shown for the current window (§6.7). */
+type ReadDeps = Pick<UserDeps, 'repos'> & Pick<AppContext, 'budgets'>
 
 function readsAnyUser(principal: Principal): boolean {
   return principal.role === 'proxy_admin' || principal.role === 'proxy_admin_viewer'
@@ -31,7 +33,8 @@ async function readableUser(deps: ReadDeps, principal: Principal, passed: string
   const visible = userId !== null && (readsAnyUser(principal) || userId === principal.userId)
   const user = visible ? await deps.repos.users.get(userId) : null
   if (!user) throw notFound(`User ${userId ?? 'None'} not found`, 'user_id')
-  return user
+  const [current] = await deps.budgets.current.users([user])
+  return current
 }
 
 /** Teams by alias (teams without one last), then id: the same order on both engines. */
@@ -48,7 +51,7 @@ export async function userInfo(deps: ReadDeps, principal: Principal, passed: str
   const user = await readableUser(deps, principal, passed)
   const { repos } = deps
   const [keys, memberships, organizationMemberships] = await Promise.all([
-    repos.keys.listByUser(user.userId),
+    repos.keys.listByUser(user.userId).then((rows) => deps.budgets.current.keys(rows)),
     repos.memberships.listByUser(user.userId),
     repos.organizationMemberships.listByUser(user.userId),
   ])
@@ -101,7 +104,8 @@ export async function listUsers(deps: ReadDeps, query: UserListQuery) {
     ? { by: query.sort_by, order: query.sort_order ?? 'asc' }
     : { by: 'created_at', order: query.sort_order ?? 'desc' }
   const page = { offset: (query.page - 1) * query.page_size, limit: query.page_size }
-  const { rows, total } = await deps.repos.users.list(filter, page, sort)
+  const { rows: stored, total } = await deps.repos.users.list(filter, page, sort)
+  const rows = await deps.budgets.current.users(stored)
   const ids = rows.map((row) => row.userId)
   const [keyCounts, memberships] = await Promise.all([deps.repos.keys.countByUsers(ids), deps.repos.memberships.listByUsers(ids)])
   const users = rows.map((row) => ({
