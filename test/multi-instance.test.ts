@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { pythonFloat } from '../src/lib/python-float'
 import { buildBinary, emptyFolder, startBinary, type RunningBinary } from './binary'
 import { describePostgres, postgresEngine, type TestDatabase } from './engines'
 import { startFakeUpstream, type FakeUpstream } from './fake-upstream'
@@ -63,6 +64,23 @@ describePostgres('two compiled instances on one Postgres and one Redis', () => {
     const blockedAt = performance.now()
     expect(await eventually(async () => (await chat(b, key)).status === 401, 1000)).toBe(true)
     console.log(`key blocked through A refused by B after ${(performance.now() - blockedAt).toFixed(0)} ms`)
+  })
+
+  test('a team budget spent through A is refused on B', async () => {
+    // The fake upstream reports 10 prompt + 5 completion tokens: 10 × 1e-7 + 5 × 5e-7 = 3.5e-06 a request.
+    const team = (await (await call(a, 'POST', '/team/new', { team_alias: 'shared-budget', max_budget: 0.000005, budget_duration: '1d' })).json()) as any
+    const key = await newKey({ team_id: team.team_id })
+    expect((await chat(a, key)).status).toBe(200)
+    expect((await chat(a, key)).status).toBe(200)
+    const refused = await chat(b, key)
+    expect(refused.status).toBe(400)
+    const cost = 10 * 1e-7 + 5 * 5e-7
+    expect(((await refused.json()) as any).error).toEqual({
+      message: `Budget has been exceeded! Current cost: ${pythonFloat(cost + cost)}, Max budget: 5e-06`,
+      type: 'auth_error',
+      param: null,
+      code: 400,
+    })
   })
 
   test('Redis stopped: both keep serving with local limits; restarted: shared limits resume', async () => {
