@@ -228,7 +228,7 @@ describeEachEngine('keys', (engine) => {
     expect((await gateway.store.repos.keys.get(key.token))!.tpmLimit).toBe(50)
   })
 
-  test('info: by plaintext or hash; a virtual key reads its own key without passing it, and no other', async () => {
+  test('info: by plaintext or hash; a virtual key reads its own key without passing it; others answer as missing', async () => {
     const mine = (await gateway.call('POST', '/key/generate', { body: { key_alias: 'mine', user_id: 'reader' } })).body
     const other = (await gateway.call('POST', '/key/generate', { body: {} })).body
     const byPlain = await gateway.call('GET', `/key/info?key=${mine.key}`)
@@ -238,7 +238,10 @@ describeEachEngine('keys', (engine) => {
     const own = await gateway.call('GET', '/key/info', { key: mine.key })
     expect(own.body).toMatchObject({ key: mine.token, info: { key_alias: 'mine' } })
     expect((await gateway.call('GET', `/key/info?key=${mine.key}`, { key: mine.key })).status).toBe(200)
-    const refused = await gateway.call('GET', `/key/info?key=${other.key}`, { key: mine.key })
+    const unrelated = await gateway.call('GET', `/key/info?key=${other.key}`, { key: mine.key })
+    expect(unrelated.body.error).toEqual({ message: 'Key not found in database', type: 'not_found_error', param: 'key', code: 404 })
+    // A key without a user can only ever read itself.
+    const refused = await gateway.call('GET', `/key/info?key=${mine.key}`, { key: other.key })
     expect(refused.body.error).toEqual({ message: "You are not allowed to access this key's info. Your role=internal_user", type: 'auth_error', param: null, code: 403 })
     const missing = await gateway.call('GET', '/key/info?key=sk-nothing-here-0000')
     expect(missing.body.error).toEqual({ message: 'Key not found in database', type: 'not_found_error', param: 'key', code: 404 })
@@ -246,7 +249,8 @@ describeEachEngine('keys', (engine) => {
     expect(many.body.key).toEqual([mine.key, other.token, 'sk-nothing-here-0000'])
     expect(many.body.info.map((i: any) => i.key_name).sort()).toEqual([mine.key_name, other.key_name].sort())
     expect((await gateway.call('POST', '/v2/key/info', { body: { keys: [] } })).body.error).toMatchObject({ code: 422, message: 'Malformed request. No keys passed in.' })
-    expect((await gateway.call('POST', '/v2/key/info', { key: mine.key, body: { keys: [mine.key] } })).status).toBe(403)
+    const onlyOwn = await gateway.call('POST', '/v2/key/info', { key: mine.key, body: { keys: [mine.key, other.key] } })
+    expect(onlyOwn.body.info.map((i: any) => i.key_alias)).toEqual(['mine'])
   })
 
   test('list: hashes by default, full objects on request, filters, sorting and pages', async () => {
@@ -344,13 +348,18 @@ describeEachEngine('keys', (engine) => {
     expect((await gateway.call('POST', '/key/health')).body).toEqual({ key: 'healthy', logging_callbacks: null })
   })
 
-  test('key routes need an admin credential, except reading your own key', async () => {
+  test('block, unblock and bulk update are for proxy admins; a key without a user lists nothing and creates no key', async () => {
     expect((await gateway.call('GET', '/key/list', { key: null })).status).toBe(401)
     const { key } = (await gateway.call('POST', '/key/generate', { body: {} })).body
-    for (const [method, path] of [['POST', '/key/generate'], ['GET', '/key/list'], ['POST', '/key/block'], [`POST`, `/key/${key}/regenerate`]]) {
-      const refused = await gateway.call(method, path, { key, body: method === 'POST' ? {} : undefined })
+    for (const path of ['/key/block', '/key/unblock', '/key/bulk_update']) {
+      const refused = await gateway.call('POST', path, { key, body: {} })
       expect({ path, status: refused.status, message: refused.body.error.message }).toEqual({ path, status: 403, message: 'Admin-only endpoint. Not allowed to access this.' })
     }
+    const listed = await gateway.call('GET', '/key/list', { key })
+    expect(listed.body).toMatchObject({ keys: [], total_count: 0 })
+    const generated = await gateway.call('POST', '/key/generate', { key, body: {} })
+    expect(generated.status).toBe(403)
+    expect(generated.body.error.message).toContain('user_id')
   })
 })
 

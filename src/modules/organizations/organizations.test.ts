@@ -234,6 +234,8 @@ describeEachEngine('organizations', (engine) => {
     const viewerKey = (await gateway.call('POST', '/key/generate', { body: { user_id: 'viewer' } })).body.key
     expect((await gateway.call('GET', '/organization/list', { key: viewerKey })).status).toBe(200)
     const write = await gateway.call('POST', '/organization/new', { body: { organization_alias: 'X' }, key: viewerKey })
-    expect(write.body.error).toEqual({ message: 'Admin-only endpoint. Not allowed to access this.', type: 'auth_error', param: null, code: 403 })
+    expect(write.body.error).toEqual({ message: 'Only admins can create orgs. Your role is = proxy_admin_viewer', type: 'auth_error', param: null, code: 403 })
+    const update = await gateway.call('PATCH', '/organization/update', { body: { organization_id: 'x', organization_alias: 'Y' }, key: viewerKey })
+    expect(update.body.error).toEqual({ message: 'Admin-only endpoint. Not allowed to access this.', type: 'auth_error', param: null, code: 403 })
   })
 })

@@ -293,7 +293,7 @@ describeEachEngine('teams', (engine) => {
     expect((await gateway.call('GET', '/key/info', { key: key.body.key })).body.error.type).toBe('token_not_found_in_db')
   })
 
-  test('team routes need an admin credential; a non-admin virtual key is refused', async () => {
+  test('team routes need a credential; an internal user is refused team creation and lists only their own teams', async () => {
     expect((await gateway.call('GET', '/team/list', { key: null })).status).toBe(401)
     // The credential is checked before the body: no schema details for callers without one.
     const anonymous = await gateway.call('POST', '/team/new', { key: null, body: { tpm_limit: 'x' } })
@@ -301,6 +301,9 @@ describeEachEngine('teams', (engine) => {
     const key = await gateway.call('POST', '/key/generate', { body: { user_id: 'plain-user' } })
     const refused = await gateway.call('POST', '/team/new', { key: key.body.key, body: {} })
     expect(refused.body.error).toEqual({ message: 'Admin-only endpoint. Not allowed to access this.', type: 'auth_error', param: null, code: 403 })
-    expect((await gateway.call('GET', '/team/list', { key: key.body.key })).status).toBe(403)
+    await gateway.call('POST', '/team/new', { body: { team_id: 'not-theirs' } })
+    const listed = await gateway.call('GET', '/team/list', { key: key.body.key })
+    expect(listed.status).toBe(200)
+    expect(listed.body).toEqual([])
   })
 })
