@@ -48,6 +48,9 @@ describeEachEngine('mass assignment', (engine) => {
       [{ team_id: TEAM, tpm_limit: 101 }, 'tpm_limit'],
       [{ team_id: TEAM, model_tpm_limit: { llama3: 500 } }, 'model_tpm_limit'],
       [{ team_id: TEAM, models: ['gpt-4o'] }, 'models'],
+      // An alias is as good as its target (§6.2): it may not point outside the team's models either.
+      [{ team_id: TEAM, aliases: { llama3: 'gpt-4o' } }, 'aliases'],
+      [{ team_id: TEAM, user_id: null }, 'user_id'],
     ]
     for (const [body, field] of cases) await refused('member', '/key/generate', { ...body, key_alias: `refused-${field}` }, field)
     const outsidersKeys = async () => (await gateway.store.repos.keys.list({ userId: 'outsider' }, { offset: 0, limit: 10 })).total
@@ -72,6 +75,7 @@ describeEachEngine('mass assignment', (engine) => {
       [{ blocked: true }, 'blocked'],
       [{ budget_duration: '1d' }, 'budget_duration'],
       [{ user_id: 'outsider' }, 'user=outsider'],
+      [{ team_id: null }, 'team_id'],
     ] as const) {
       await refused('member', '/key/update', { key: key.key, ...body }, field)
     }

@@ -13,6 +13,7 @@ import type { KeyRow, Repositories, TeamRow, UserRow } from '../../db/ports'
 import { badRequest, forbidden } from '../../http/errors'
 import { pythonList } from '../../lib/python-float'
 import { teamNotFound } from '../shared/lookups'
+import { keyLabel } from './key-rows'
 import type { KeyFields } from './model'
 
 type KeyGenerationSettings = {
@@ -64,6 +65,8 @@ function checkKeyCeilings(fields: KeyFields, owner: Owner | null, all?: KeyRow):
     checkCeiling(`model_max_budget.${model}`, entry.budget_limit ?? entry.max_budget, limits.maxBudget, label, 'max_budget')
   }
   checkModelsWithin('models', fields.models ?? all?.models, limits.models, label, ['all-team-models'])
+  // A request for an alias is allowed when the alias or its target is (§6.2): targets stay within the owner's too.
+  checkModelsWithin('aliases', Object.values(fields.aliases ?? all?.aliases ?? {}), limits.models, label)
 }
 
 function refuseOrganization(principal: Principal, fields: KeyFields, current: string | null): void {
@@ -121,7 +124,10 @@ export async function authorizeGenerate(tx: Repositories, settings: Settings, pr
   if (input.team_id) {
     const team = await tx.teams.get(input.team_id)
     if (!team) throw teamNotFound(input.team_id)
-    checkTeamKeyRight(principal, team, route)
+    // A plain member's team keys are their own: no key without an owner escapes the member's budget.
+    if (checkTeamKeyRight(principal, team, route) === 'member' && input.user_id !== principal.userId) {
+      throw fieldRefused(`user_id=${input.user_id ?? 'None'}`, "a team member's keys belong to them")
+    }
     const rules = generation.team_key_generation
     const role = teamRoleOf(principal, team.teamId)
     const allowedRoles = rules?.allowed_team_member_roles
@@ -164,10 +170,11 @@ export async function authorizeUpdate(tx: Repositories, principal: Principal, ri
     throw fieldRefused('budget_duration', "a new window resets the key's spend; only a proxy, organization or team admin may")
   }
   if (fields.user_id !== undefined && fields.user_id !== current.userId && fields.user_id !== principal.userId) {
-    throw forbidden(`User=${principal.userId} is not allowed to update key=${passed} to belong to user=${fields.user_id}`)
+    throw forbidden(`User=${principal.userId} is not allowed to update key=${keyLabel(passed)} to belong to user=${fields.user_id}`)
   }
   const teamId = fields.team_id === undefined ? current.teamId : fields.team_id
   const moved = teamId !== current.teamId
+  if (moved && right === 'team_member') throw fieldRefused('team_id', "only the team's admins move its keys")
   const team = teamId ? await tx.teams.get(teamId) : null
   if (teamId && !team) throw teamNotFound(teamId)
   if (team && moved) checkTeamKeyRight(principal, team, '/key/generate')
