@@ -20,8 +20,12 @@ describeEachEngine('API docs', (engine) => {
   })
   afterAll(() => gateway.close())
 
-  const bodyFields = (path: string, method = 'post') =>
-    Object.keys(spec.paths[path]?.[method]?.requestBody?.content?.['application/json']?.schema?.properties ?? {})
+  /** The properties of a documented JSON body (of its object variant when the body may also be null). */
+  const bodyFields = (path: string, method = 'post') => {
+    const schema = spec.paths[path]?.[method]?.requestBody?.content?.['application/json']?.schema ?? {}
+    const object = schema.properties ? schema : (schema.anyOf ?? []).find((variant: any) => variant.properties)
+    return Object.keys(object?.properties ?? {})
+  }
 
   test('every management and data-plane route is documented', () => {
     const routes = (gateway.app as unknown as { routes: { method: string; path: string }[] }).routes
@@ -31,6 +35,20 @@ describeEachEngine('API docs', (engine) => {
       .map((route) => `${route.method} ${route.path}`)
     expect(undocumented).toEqual([])
     expect(spec.info.title).toBe('Tollgate')
+  })
+
+  test("every route's documented body has exactly the fields of the schema that validates it", () => {
+    const routes = (gateway.app as unknown as { routes: { method: string; path: string; hooks?: { body?: any } }[] }).routes
+    let checked = 0
+    for (const route of routes) {
+      const schema = route.hooks?.body
+      const shape = schema?.shape ?? schema?.def?.innerType?.def?.innerType?.shape ?? schema?.def?.innerType?.shape
+      if (!shape) continue
+      checked++
+      const documented = bodyFields(openApiPath(route.path), route.method.toLowerCase())
+      expect({ route: `${route.method} ${route.path}`, fields: documented.sort() }).toEqual({ route: `${route.method} ${route.path}`, fields: Object.keys(shape).sort() })
+    }
+    expect(checked).toBeGreaterThan(50)
   })
 
   test('bodies and queries carry the fields their schemas validate', () => {

@@ -116,7 +116,8 @@ export async function createUser(deps: UserDeps, actor: ChangeActor, input: NewU
         createdBy: by,
         updatedBy: by,
       })
-      await recordChange(tx, actor, { action: 'created', tableName: 'users', objectId: userId, after: user })
+      // A user created into organizations shows in their admins' audit view (the first one: one column).
+      await recordChange(tx, actor, { action: 'created', tableName: 'users', objectId: userId, after: user, organizationId: organizationIds[0] ?? null })
       const invalidations: Invalidation[] = [{ kind: 'users', id: userId }]
       for (const entry of teams) {
         const team = await requireTeam(tx, entry.teamId)
