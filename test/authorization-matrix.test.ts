@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { randomUUID } from 'node:crypto'
+import { routeRuleOf } from '../src/auth/route-access'
 import { describeEachEngine } from './engines'
 import { startGateway, type TestGateway } from './gateway'
 
@@ -266,6 +267,9 @@ describeEachEngine('the roles table, route by route', (engine) => {
 
   test('every route of the app has a rule and a row in this table', () => {
     const routes = (world.gateway.app as unknown as { routes: { method: string; path: string }[] }).routes.map((r) => `${r.method} ${r.path}`)
+    // Deny by default: a route without a rule would be unreachable, so every one must have a rule.
+    expect(routes.filter((route) => routeRuleOf(route.split(' ')[0], route.slice(route.indexOf(' ') + 1)) === undefined)).toEqual([])
+    expect(PUBLIC.every((route) => routeRuleOf(route.split(' ')[0], route.split(' ')[1])?.who === 'public')).toBe(true)
     const covered = new Set([...CASES.map((c) => c.route), ...PUBLIC])
     expect(routes.filter((route) => !covered.has(route))).toEqual([])
     expect(CASES.map((c) => c.route).filter((route) => !routes.includes(route))).toEqual([])
