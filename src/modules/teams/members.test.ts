@@ -61,13 +61,12 @@ describeEachEngine('team members', (engine) => {
   })
 
   test('member_add refusals', async () => {
-    const auditBefore = await gateway.auditCount()
     const already = await gateway.call('POST', '/team/member_add', { body: { team_id: TEAM, member: { role: 'admin', user_id: 'existing' } } })
     expect(already.body.error.type).toBe('team_member_already_in_team')
     expect(already.status).toBe(400)
-    // The other members' order depends on a generated user id.
-    expect(already.body.error.message).toMatch(/^User=existing already in team\. Existing members=\[[^\]]*'existing'[^\]]*\]$/)
+    expect(already.body.error.message).toMatch(/^User=existing already in team\. Existing members=\['[^\]]*'existing'[^\]]*\]$/)
     expect(already.body.error.message).toContain("'krrish@berri.ai'")
+    const auditBefore = await gateway.auditCount()
     const cases: [unknown, number, string][] = [
       [{ member: { role: 'user', user_id: 'x' } }, 400, 'No team id passed in'],
       [{ team_id: TEAM }, 400, 'No member/members passed in'],
