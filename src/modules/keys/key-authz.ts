@@ -156,9 +156,8 @@ export async function authorizeGenerate(tx: Repositories, settings: Settings, pr
  */
 export async function authorizeUpdate(tx: Repositories, principal: Principal, right: KeyWriteRight, current: KeyRow, fields: KeyFields, passed: string): Promise<void> {
   if (right === 'admin') return
-  const now = current as unknown as Record<string, unknown>
   refuseChangedFields(fields as Record<string, unknown>, ADMIN_ONLY_KEY_FIELDS, {
-    spend: now.spend,
+    spend: current.spend,
     blocked: current.blocked,
     budget_id: current.budgetId,
     temp_budget_increase: current.tempBudgetIncrease,

@@ -30,7 +30,7 @@ export function requireTeamAdministrator(principal: Principal, team: TeamRow, ac
   }
 }
 
-/** The non-proxy-admin fields no caller other than a proxy admin sets on a team. */
+/** Team fields no caller other than a proxy admin sets. */
 const ADMIN_ONLY_TEAM_FIELDS = ['spend', 'budget_reset_at'] as const
 
 const TEAM_LIMITS = [
@@ -83,9 +83,8 @@ export async function authorizeNewTeam(tx: Pick<Repositories, 'users'>, principa
  */
 export async function authorizeTeamUpdate(tx: Pick<Repositories, 'budgets'>, principal: Principal, before: TeamRow, body: TeamFields): Promise<void> {
   if (isProxyAdmin(principal)) return
-  const current = before as unknown as Record<string, unknown>
   refuseChangedFields(body as Record<string, unknown>, ADMIN_ONLY_TEAM_FIELDS, {
-    spend: current.spend,
+    spend: before.spend,
     budget_reset_at: before.budgetResetAt?.toISOString() ?? null,
   })
   for (const [field, column] of TEAM_LIMITS) refuseRemovedCap(field, body[field], before[column])
