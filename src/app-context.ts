@@ -116,6 +116,7 @@ export async function createAppContext(options: AppContextOptions): Promise<AppC
     clock,
     customHeader: settings.config.general_settings.litellm_key_header_name ?? null,
     verifyJwt: settings.jwt ? jwtPrincipals(settings, settings.jwt, { repos, caches, invalidator, clock, database }) : null,
+    repos,
   })
   const lifecycle = createLifecycle((error) => log.error('error while stopping', { error: String(error) }))
   lifecycle.onStart(() => shared.start(invalidator.receive))

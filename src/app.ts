@@ -6,6 +6,7 @@ import { Elysia } from 'elysia'
 import type { AppContext } from './app-context'
 import { jsonBodies } from './http/body'
 import { errorHandling } from './http/error-handling'
+import { apiDocs } from './http/openapi'
 import { healthRoutes } from './modules/health/routes'
 import { budgetRoutes } from './modules/budgets/routes'
 import { keyRoutes } from './modules/keys/routes'
@@ -18,6 +19,7 @@ import { customerRoutes } from './modules/customers/routes'
 import { tagRoutes } from './modules/tags/routes'
 import { modelRoutes } from './modules/models/routes'
 import { proxyRoutes } from './modules/proxy/routes'
+import { auditRoutes } from './modules/audit/routes'
 
 /**
  * What callers use of the app: `handle` (main.ts serves it, tests call it). Declared rather than inferred: the
@@ -29,6 +31,7 @@ export function createApp(context: AppContext): App {
   return new Elysia()
     .use(errorHandling({ log: context.log, isConnectionError: context.database.dialect.isConnectionError }))
     .use(jsonBodies(context.settings.config.general_settings.max_request_size_mb))
+    .use(apiDocs(context.version))
     .use(healthRoutes(context))
     .use(budgetRoutes(context))
     .use(teamRoutes(context))
@@ -41,4 +44,5 @@ export function createApp(context: AppContext): App {
     .use(spendRoutes(context))
     .use(proxyRoutes(context))
     .use(modelRoutes(context))
+    .use(auditRoutes(context))
 }

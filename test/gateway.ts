@@ -35,6 +35,8 @@ export type TestGateway = {
   call(method: string, path: string, options?: CallOptions): Promise<TestResponse>
   /** The audit rows of one object, newest first (optionally of one action). */
   audit(objectId: string, action?: string): Promise<AuditLogRow[]>
+  /** How many audit rows there are: a refused change leaves the count as it was. */
+  auditCount(): Promise<number>
   close(): Promise<void>
 }
 
@@ -86,6 +88,9 @@ export async function startGateway(engine: TestEngine, options: GatewayOptions =
     },
     async audit(objectId, action) {
       return (await store.repos.audit.list({ objectId, action }, { offset: 0, limit: 100 })).rows
+    },
+    async auditCount() {
+      return (await store.repos.audit.list({}, { offset: 0, limit: 1 })).total
     },
     async close() {
       await context.lifecycle.stop()

@@ -238,6 +238,10 @@ describeEachEngine('repository contract', (engine) => {
     expect(bySpend.total).toBe(3)
     const visible = await repos.keys.list({ visibleTo: { userIds: [], teamIds: ['team-1'] } }, { offset: 0, limit: 10 })
     expect(visible.total).toBe(2)
+    await repos.keys.update('c'.repeat(64), { organizationId: 'org-9' })
+    const ofOrganization = await repos.keys.list({ visibleTo: { userIds: [], teamIds: [], organizationIds: ['org-9'] } }, { offset: 0, limit: 10 })
+    expect(ofOrganization.rows.map((r) => r.token)).toEqual(['c'.repeat(64)])
+    expect((await repos.keys.list({ visibleTo: { userIds: [], teamIds: [] } }, { offset: 0, limit: 10 })).total).toBe(0)
     const paged = await repos.keys.list({ userId: 'u1' }, { offset: 1, limit: 1 })
     expect(paged.rows).toHaveLength(1)
     expect(paged.total).toBe(2)
@@ -486,6 +490,10 @@ describeEachEngine('repository contract', (engine) => {
     const narrow = await repos.spendLogs.list({ model: 'llama', endUser: 'c1', status: 'failure', minSpend: 0.005, maxSpend: 0.01 }, { offset: 0, limit: 10 })
     expect(narrow.rows.map((r) => r.requestId)).toEqual(['r-cheap'])
     expect((await repos.spendLogs.list({ minSpend: 0.02, model: 'llama' }, { offset: 0, limit: 10 })).total).toBe(0)
+    const mine = await repos.spendLogs.list({ visibleTo: { userIds: ['u1'], teamIds: ['no-such-team'] } }, { offset: 0, limit: 10 })
+    expect(mine.rows.map((r) => r.requestId)).toEqual(['r-cheap'])
+    expect((await repos.spendLogs.list({ visibleTo: {} }, { offset: 0, limit: 10 })).total).toBe(0)
+    expect((await repos.spendLogs.list({ visibleTo: { apiKeys: ['a'.repeat(64)] }, model: 'llama' }, { offset: 0, limit: 10 })).total).toBe(1)
     const days = await repos.spendLogs.summarizeByDay({ start: new Date('2026-01-01T00:00:00Z'), end: new Date('2026-01-03T00:00:00Z') })
     expect(days).toEqual([
       { day: '2026-01-01', apiKey: 'a'.repeat(64), userId: null, model: 'gpt-4o', spend: 45 * 0.5 },
@@ -535,6 +543,9 @@ describeEachEngine('repository contract', (engine) => {
     const byDay = await repos.dailySpend.summarize({ entityType: 'key', from: '2026-02-01', to: '2026-02-02' }, ['date', 'apiKey'])
     expect(byDay.map((r) => [r.date, r.apiKey, r.spend])).toEqual([['2026-02-01', 'k1', 0.75], ['2026-02-02', 'k2', 1]])
     const filtered = await repos.dailySpend.summarize({ entityType: 'key', model: 'm', apiKey: 'k1', excludeEntityIds: [''] }, ['model'])
+    const ofKeys = await repos.dailySpend.summarize({ entityType: 'key', apiKeys: ['k2'] }, ['apiKey'])
+    expect(ofKeys.map((r) => r.apiKey)).toEqual(['k2'])
+    expect(await repos.dailySpend.summarize({ entityType: 'key', apiKeys: [] }, ['apiKey'])).toEqual([])
     expect(filtered.map((r) => [r.model, r.spend])).toEqual([['m', 0.5]])
     expect(await repos.dailySpend.summarize({ entityType: 'key', entityIds: [] }, ['entityId'])).toEqual([])
     const page = await repos.dailySpend.page({ entityType: 'key', from: '2026-02-01' }, { offset: 0, limit: 2 })
@@ -551,6 +562,10 @@ describeEachEngine('repository contract', (engine) => {
     const page = await repos.audit.list({ tableName: 'teams', objectId: 'team-1' }, { offset: 0, limit: 2 })
     expect(page.total).toBe(3)
     expect(page.rows.map((r) => r.beforeValue)).toEqual([{ i: 2 }, { i: 1 }])
+    await repos.audit.record({ changedBy: 'admin', changedByApiKey: null, action: 'created', route: '/team/new', tableName: 'teams', objectId: 'team-o', beforeValue: null, updatedValues: {}, organizationId: 'org-1' })
+    const ofOrganization = await repos.audit.list({ organizationIds: ['org-1', 'org-2'] }, { offset: 0, limit: 10 })
+    expect(ofOrganization.rows.map((r) => [r.objectId, r.organizationId])).toEqual([['team-o', 'org-1']])
+    expect((await repos.audit.list({ organizationIds: [] }, { offset: 0, limit: 10 })).total).toBe(0)
   })
 
   test('settings: put, get and put-if-absent', async () => {

@@ -22,11 +22,26 @@ export function auditValue(value: object | null | undefined): Record<string, unk
   return copy
 }
 
-export async function recordChange(
-  tx: Pick<Repositories, 'audit'>,
-  actor: ChangeActor,
-  change: { action: ChangeAction; tableName: string; objectId: string; before?: object | null; after?: object | null },
-): Promise<void> {
+export type Change = {
+  action: ChangeAction
+  tableName: string
+  objectId: string
+  before?: object | null
+  after?: object | null
+  /** The organization the object belongs to; by default its own `organizationId`, else its team's. */
+  organizationId?: string | null
+}
+
+/** Which organization's audit view a change belongs in (§4: org admins read their organizations' rows). */
+async function organizationOf(tx: Pick<Repositories, 'teams'>, change: Change): Promise<string | null> {
+  if (change.organizationId !== undefined) return change.organizationId
+  const values = [change.after, change.before].filter((value): value is Record<string, unknown> => !!value)
+  for (const value of values) if (typeof value.organizationId === 'string') return value.organizationId
+  const teamId = values.map((value) => value.teamId).find((id): id is string => typeof id === 'string')
+  return teamId ? ((await tx.teams.get(teamId))?.organizationId ?? null) : null
+}
+
+export async function recordChange(tx: Pick<Repositories, 'audit' | 'teams'>, actor: ChangeActor, change: Change): Promise<void> {
   const entry: AuditEntry = {
     changedBy: actor.changedBy ?? actor.principal.userId ?? actor.principal.keyHash ?? 'unknown',
     changedByApiKey: actor.principal.keyHash,
@@ -36,6 +51,7 @@ export async function recordChange(
     objectId: change.objectId,
     beforeValue: auditValue(change.before),
     updatedValues: auditValue(change.after),
+    organizationId: await organizationOf(tx, change),
   }
   await tx.audit.record(entry)
 }

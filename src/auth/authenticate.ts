@@ -10,7 +10,9 @@ import { isVirtualKeyFormat, maskKey, maskLast4, sha256Hex } from '../lib/secret
 import { formatTimestamp } from '../lib/time'
 import type { AdminCredential } from './admin-credential'
 import { readCredential, looksLikeJwt } from './credentials'
-import { adminPrincipal, type GlobalRole, type Principal } from './principal'
+import { adminPrincipal, isAdminRole, type GlobalRole, type Principal } from './principal'
+import { loadRelations, type RelationRepos } from './relations'
+import { keyRouteLimits } from './route-groups'
 
 export type AuthenticatorDeps = {
   admin: AdminCredential
@@ -20,9 +22,15 @@ export type AuthenticatorDeps = {
   customHeader: string | null
   /** The JWT path (§7) when JWT auth is on. */
   verifyJwt: ((token: string) => Promise<Principal>) | null
+  /** Memberships, read for the relationship roles of non-admin users (§4). */
+  repos: RelationRepos
 }
 
-export type Authenticator = { authenticate(headers: Headers): Promise<Principal> }
+export type Authenticator = {
+  authenticate(headers: Headers): Promise<Principal>
+  /** The principal with its teams and organizations (admin roles need none: they are returned as they are). */
+  withRelations(principal: Principal): Promise<Principal>
+}
 
 function unknownKey(value: string, hash: string) {
   return unauthorized(
@@ -65,6 +73,8 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
       team,
       user,
       membership,
+      // The key's own allow-lists narrow every request it makes, data plane included.
+      routeLimits: keyRouteLimits(key),
     }
   }
 
@@ -79,6 +89,10 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
       if (deps.admin.matches(value)) return adminPrincipal()
       if (deps.verifyJwt && looksLikeJwt(value)) return deps.verifyJwt(value)
       return fromVirtualKey(value)
+    },
+    async withRelations(principal) {
+      if (isAdminRole(principal) || principal.relations) return principal
+      return { ...principal, relations: await loadRelations(deps.repos, principal.userId) }
     },
   }
 }

@@ -1,4 +1,5 @@
 import type { KeyRow, TeamMembershipRow, TeamRow, UserRow } from '../db/ports'
+import type { Relations } from './relations'
 
 export const GLOBAL_ROLES = ['proxy_admin', 'proxy_admin_viewer', 'internal_user', 'internal_user_viewer'] as const
 export type GlobalRole = (typeof GLOBAL_ROLES)[number]
@@ -27,6 +28,13 @@ export type Principal = {
   readonly organizationId?: string | null
   /** From a JWT claim (`end_user_id_jwt_field`): the end user, unless the request names one. */
   readonly endUserId?: string | null
+  /**
+   * Further allow-lists that must all admit a route (a key's `allowed_routes`, its `key_type` preset): each only
+   * narrows what the role allows.
+   */
+  readonly routeLimits?: readonly (readonly string[])[]
+  /** The caller's teams and organizations with their roles; loaded for management requests of non-admin users. */
+  readonly relations?: Relations
 }
 
 export function adminPrincipal(): Principal {
@@ -44,4 +52,9 @@ export function adminPrincipal(): Principal {
 
 export function isProxyAdmin(principal: Principal): boolean {
   return principal.role === 'proxy_admin'
+}
+
+/** proxy_admin and proxy_admin_viewer: they read everything. */
+export function isAdminRole(principal: Principal): boolean {
+  return principal.role === 'proxy_admin' || principal.role === 'proxy_admin_viewer'
 }

@@ -86,3 +86,23 @@ export function checkAllowedRoutes(allowed: readonly string[], path: string): vo
     throw forbidden(`Key not allowed to access route=${path}. Allowed routes=${pythonList(allowed)}`)
   }
 }
+
+/** What `key_type` presets (§4): `default` (or none) adds no limit. */
+const KEY_TYPE_ROUTES: Readonly<Record<string, readonly string[]>> = {
+  llm_api: ['llm_api_routes'],
+  management: ['management_routes'],
+  read_only: ['info_routes'],
+}
+
+export function keyTypeRoutes(keyType: string | null | undefined): readonly string[] | undefined {
+  return keyType ? KEY_TYPE_ROUTES[keyType] : undefined
+}
+
+/** The allow-lists a key's requests must pass: its `allowed_routes` (when set) and its `key_type` preset. */
+export function keyRouteLimits(key: { allowedRoutes: readonly string[]; keyType: string | null }): (readonly string[])[] {
+  const limits: (readonly string[])[] = []
+  if (key.allowedRoutes.length > 0) limits.push(key.allowedRoutes)
+  const preset = keyTypeRoutes(key.keyType)
+  if (preset) limits.push(preset)
+  return limits
+}

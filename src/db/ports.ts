@@ -124,8 +124,8 @@ export type KeyFilter = {
   organizationId?: string
   keyAlias?: string
   tokens?: readonly string[]
-  /** Keys of these users or of these teams (a non-admin's visible set). */
-  visibleTo?: { userIds: readonly string[]; teamIds: readonly string[] }
+  /** Keys of these users, of these teams or of these organizations (a non-admin's visible set). */
+  visibleTo?: { userIds: readonly string[]; teamIds: readonly string[]; organizationIds?: readonly string[] }
 }
 export type KeySortColumn = 'spend' | 'max_budget' | 'created_at' | 'updated_at' | 'token' | 'key_alias'
 
@@ -243,6 +243,15 @@ export type SpendLogFilter = {
   status?: string
   minSpend?: number
   maxSpend?: number
+  /** Rows of any of these keys, users, teams or organizations (what a non-admin may see); absent = no limit. */
+  visibleTo?: SpendVisibility
+}
+
+export type SpendVisibility = {
+  apiKeys?: readonly string[]
+  userIds?: readonly string[]
+  teamIds?: readonly string[]
+  organizationIds?: readonly string[]
 }
 
 /** Spend of one UTC day for one (api key, user, model): the rows of `/spend/logs?summarize=true`. */
@@ -278,6 +287,8 @@ export type DailySpendQuery = {
   from?: string
   to?: string
   apiKey?: string
+  /** Rows of one of these keys only (a non-admin's own keys); an empty list matches nothing. */
+  apiKeys?: readonly string[]
   model?: string
 }
 export type DailySpendLineItem = Pick<DailySpendRow, 'date' | 'entityId' | 'model' | 'apiKey' | 'spend'> & { totalTokens: number }
@@ -301,8 +312,17 @@ export interface DailySpendRepository {
   lineItems(query: DailySpendQuery): Promise<DailySpendLineItem[]>
 }
 
-export type AuditEntry = Omit<AuditLogRow, 'id' | 'changedAt'> & { changedAt?: Date }
-export type AuditFilter = { tableName?: string; objectId?: string; changedBy?: string; action?: string; start?: Date; end?: Date }
+export type AuditEntry = Omit<AuditLogRow, 'id' | 'changedAt' | 'organizationId'> & { changedAt?: Date; organizationId?: string | null }
+export type AuditFilter = {
+  tableName?: string
+  objectId?: string
+  changedBy?: string
+  action?: string
+  start?: Date
+  end?: Date
+  /** Rows about objects of one of these organizations only (an org admin's view); an empty list matches nothing. */
+  organizationIds?: readonly string[]
+}
 
 export interface AuditLogRepository {
   record(entry: AuditEntry): Promise<AuditLogRow>

@@ -1,8 +1,8 @@
 import { Elysia } from 'elysia'
 import type { Authenticator } from '../auth/authenticate'
 import { checkAllowedRoutes } from '../auth/route-groups'
-import { checkRouteAccess } from '../auth/route-access'
-import { routePath } from './paths'
+import { checkRouteAccess, reachableByNonAdmins } from '../auth/route-access'
+import { isDataPlanePath, routePath } from './paths'
 
 /**
  * Resolves `principal` for every route of the module that uses it, then applies the route-access table.
@@ -12,9 +12,12 @@ import { routePath } from './paths'
  */
 export function withPrincipal(authenticator: Authenticator) {
   return new Elysia().derive({ as: 'scoped' }, async ({ request, route }) => {
-    const principal = await authenticator.authenticate(request.headers)
+    const authenticated = await authenticator.authenticate(request.headers)
     const path = routePath(request.url)
-    if (principal.allowedRoutes) checkAllowedRoutes(principal.allowedRoutes, path)
+    if (authenticated.allowedRoutes) checkAllowedRoutes(authenticated.allowedRoutes, path)
+    for (const limit of authenticated.routeLimits ?? []) checkAllowedRoutes(limit, path)
+    // Relationship roles are read only where a non-admin may reach the route at all (the data plane needs none).
+    const principal = isDataPlanePath(path) || !reachableByNonAdmins(request.method, route) ? authenticated : await authenticator.withRelations(authenticated)
     checkRouteAccess(principal, request.method, route, path)
     return { principal }
   })

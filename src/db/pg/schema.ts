@@ -328,10 +328,13 @@ export const auditLog = pgTable(
     objectId: text('object_id').notNull(),
     beforeValue: json<Json>('before_value'),
     updatedValues: json<Json>('updated_values'),
+    /** The organization the changed object belonged to (team, key, membership …): an org admin's audit view. */
+    organizationId: text('organization_id'),
   },
   (t) => [
     index('audit_log_changed_at_idx').on(t.changedAt),
     index('audit_log_object_idx').on(t.tableName, t.objectId),
+    index('audit_log_organization_idx').on(t.organizationId, t.changedAt),
   ],
 )
 

@@ -46,9 +46,13 @@ export function keyRepository(ctx: RepositoryContext): KeyRepository {
       if (filter.keyAlias !== undefined) conditions.push(eq(k.keyAlias, filter.keyAlias))
       if (filter.tokens !== undefined) conditions.push(inArray(k.token, filter.tokens.length ? [...filter.tokens] : ['']))
       if (filter.visibleTo) {
-        const { userIds, teamIds } = filter.visibleTo
+        const { userIds, teamIds, organizationIds = [] } = filter.visibleTo
         conditions.push(
-          or(inArray(k.userId, userIds.length ? [...userIds] : ['']), inArray(k.teamId, teamIds.length ? [...teamIds] : ['']))!,
+          or(
+            inArray(k.userId, userIds.length ? [...userIds] : ['']),
+            inArray(k.teamId, teamIds.length ? [...teamIds] : ['']),
+            inArray(k.organizationId, organizationIds.length ? [...organizationIds] : ['']),
+          )!,
         )
       }
       const where = conditions.length ? and(...conditions) : undefined

@@ -1,4 +1,4 @@
-import { and, count, desc, eq, gte, lt, lte, or } from 'drizzle-orm'
+import { and, count, desc, eq, gte, inArray, lt, lte, or, sql } from 'drizzle-orm'
 import { newOrderedId } from '../../lib/ids'
 import type { AuditLogRepository, JobLeaseRepository, SettingsRepository } from '../ports'
 import { nowOf, type RepositoryContext } from './context'
@@ -22,6 +22,9 @@ export function auditLogRepository(ctx: RepositoryContext): AuditLogRepository {
       if (filter.action !== undefined) conditions.push(eq(a.action, filter.action))
       if (filter.start !== undefined) conditions.push(gte(a.changedAt, filter.start))
       if (filter.end !== undefined) conditions.push(lt(a.changedAt, filter.end))
+      if (filter.organizationIds !== undefined) {
+        conditions.push(filter.organizationIds.length ? inArray(a.organizationId, [...filter.organizationIds]) : sql`1 = 0`)
+      }
       const where = conditions.length ? and(...conditions) : undefined
       const rows = await db
         .select()

@@ -90,6 +90,16 @@ function spendLogWhere(ctx: RepositoryContext, filter: SpendLogFilter): SQL | un
   if (filter.status !== undefined) conditions.push(eq(s.status, filter.status))
   if (filter.minSpend !== undefined) conditions.push(gte(s.spend, filter.minSpend))
   if (filter.maxSpend !== undefined) conditions.push(lte(s.spend, filter.maxSpend))
+  if (filter.visibleTo !== undefined) {
+    const { apiKeys = [], userIds = [], teamIds = [], organizationIds = [] } = filter.visibleTo
+    const any = [
+      apiKeys.length ? inArray(s.apiKey, [...apiKeys]) : undefined,
+      userIds.length ? inArray(s.userId, [...userIds]) : undefined,
+      teamIds.length ? inArray(s.teamId, [...teamIds]) : undefined,
+      organizationIds.length ? inArray(s.organizationId, [...organizationIds]) : undefined,
+    ].filter((condition): condition is SQL => condition !== undefined)
+    conditions.push(any.length ? or(...any)! : sql`1 = 0`)
+  }
   return conditions.length ? and(...conditions) : undefined
 }
 
@@ -128,6 +138,7 @@ function dailySpendWhere(ctx: RepositoryContext, query: DailySpendQuery): SQL {
   if (query.from !== undefined) conditions.push(gte(d.date, query.from))
   if (query.to !== undefined) conditions.push(lte(d.date, query.to))
   if (query.apiKey !== undefined) conditions.push(eq(d.apiKey, query.apiKey))
+  if (query.apiKeys !== undefined) conditions.push(query.apiKeys.length ? inArray(d.apiKey, [...query.apiKeys]) : sql`1 = 0`)
   if (query.model !== undefined) conditions.push(eq(d.model, query.model))
   return and(...conditions)!
 }

@@ -24,6 +24,7 @@ describeEachEngine('budget tiers', (engine) => {
   })
 
   test('bad input: duplicates, negative money, a malformed duration, wrong types, unknown fields', async () => {
+    const auditBefore = await gateway.auditCount()
     const duplicate = await gateway.call('POST', '/budget/new', { body: { budget_id: 'tier-1' } })
     expect(duplicate.status).toBe(400)
     expect(duplicate.body.error).toEqual({ message: "Budget with id 'tier-1' already exists.", type: 'bad_request_error', param: 'budget_id', code: 400 })
@@ -43,6 +44,7 @@ describeEachEngine('budget tiers', (engine) => {
     const unknown = await gateway.call('POST', '/budget/new', { body: { max_budgett: 1 } })
     expect(unknown.body.error).toMatchObject({ code: 422, param: 'max_budgett', message: 'max_budgett: unknown field' })
     expect((await gateway.call('GET', '/budget/list')).body.length).toBe(2)
+    expect(await gateway.auditCount()).toBe(auditBefore)
   })
 
   test('update: partial, explicit null clears, a changed duration starts a fresh window', async () => {

@@ -1,19 +1,9 @@
 import { Elysia } from 'elysia'
 import type { AppContext } from '../../app-context'
-import { defineRouteAccess } from '../../auth/route-access'
 import { requestActor } from '../../http/actor'
 import { withPrincipal } from '../../http/principal'
 import { budgetInfoBody, budgetSettingsQuery, deleteBudgetBody, newBudgetBody, updateBudgetBody } from './model'
 import * as budgets from './service'
-
-defineRouteAccess({
-  'POST /budget/new': 'admin',
-  'POST /budget/update': 'admin',
-  'POST /budget/delete': 'admin',
-  'POST /budget/info': 'admin_read',
-  'GET /budget/list': 'admin_read',
-  'GET /budget/settings': 'admin_read',
-})
 
 export function budgetRoutes(context: AppContext) {
   return new Elysia({ detail: { tags: ['budgets'] } })

@@ -53,6 +53,7 @@ describeEachEngine('customers / end users', (engine) => {
 
   test('bad input answers with the contract messages and writes nothing', async () => {
     await gateway.call('POST', '/budget/new', { body: { budget_id: 'tier', max_budget: 50 } })
+    const auditBefore = await gateway.auditCount()
     const both = await gateway.call('POST', '/customer/new', { body: { user_id: 'x', max_budget: 1, budget_id: 'tier' } })
     expect(both.body.error).toEqual({ message: "Set either 'max_budget' or 'budget_id', not both.", type: 'bad_request_error', param: 'max_budget', code: 400 })
     const duplicate = await gateway.call('POST', '/customer/new', { body: { user_id: 'acme-user-1' } })
@@ -71,6 +72,7 @@ describeEachEngine('customers / end users', (engine) => {
     expect((await gateway.call('POST', '/customer/new', { body: { alias: 'no id' } })).body.error.message).toBe('user_id: field required')
     expect(await gateway.store.repos.endUsers.get('x')).toBeNull()
     expect((await gateway.store.repos.budgets.list()).length).toBe(2)
+    expect(await gateway.auditCount()).toBe(auditBefore)
   })
 
   test('info and list; a missing one is the contract 404', async () => {

@@ -1,6 +1,5 @@
 import { Elysia } from 'elysia'
 import type { AppContext } from '../../app-context'
-import { defineRouteAccess, type RouteAccess } from '../../auth/route-access'
 import { requestActor } from '../../http/actor'
 import { withPrincipal } from '../../http/principal'
 import { customerIdsBody, customerInfoQuery, newCustomerBody, updateCustomerBody } from './model'
@@ -8,19 +7,6 @@ import * as customers from './service'
 
 /** LiteLLM serves every customer route under `/end_user/…` as well. */
 const PREFIXES = ['/customer', '/end_user'] as const
-
-const ACCESS: Record<string, RouteAccess> = {
-  'POST {p}/new': 'admin',
-  'POST {p}/update': 'admin',
-  'POST {p}/delete': 'admin',
-  'POST {p}/block': 'admin',
-  'POST {p}/unblock': 'admin',
-  'GET {p}/info': 'admin_read',
-  'GET {p}/list': 'admin_read',
-}
-for (const prefix of PREFIXES) {
-  defineRouteAccess(Object.fromEntries(Object.entries(ACCESS).map(([route, access]) => [route.replace('{p}', prefix), access])))
-}
 
 function customerRoutesAt(context: AppContext, prefix: (typeof PREFIXES)[number]) {
   return new Elysia({ detail: { tags: ['customers'] } })

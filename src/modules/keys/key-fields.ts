@@ -2,6 +2,7 @@
  * The fields of `/key/generate` and `/key/update` (§5.3): their semantic checks, the config's default and
  * upper-bound params, and their columns. Shared by generate, update, regenerate and bulk update.
  */
+import { keyTypeRoutes } from '../../auth/route-groups'
 import type { Settings } from '../../config/load'
 import type { KeyInsert, Patch } from '../../db/ports'
 import { badRequest } from '../../http/errors'
@@ -75,16 +76,10 @@ export function applyUpperBounds<T extends KeyFields>(settings: Settings, body: 
 }
 
 /** `key_type` presets `allowed_routes` (§4) when the request names no routes itself. */
-const KEY_TYPE_ROUTES: Record<string, string[]> = {
-  llm_api: ['llm_api_routes'],
-  management: ['management_routes'],
-  read_only: ['info_routes'],
-}
-
 export function allowedRoutesFor(body: KeyFields): string[] | undefined {
   if (body.allowed_routes?.length) return body.allowed_routes
-  const preset = body.key_type ? KEY_TYPE_ROUTES[body.key_type] : undefined
-  return preset ?? (body.allowed_routes === undefined ? undefined : [])
+  const preset = keyTypeRoutes(body.key_type)
+  return preset ? [...preset] : body.allowed_routes === undefined ? undefined : []
 }
 
 /** The columns a request sets; absent fields are left out, null clears (lists and maps become empty). */

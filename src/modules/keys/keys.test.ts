@@ -131,6 +131,7 @@ describeEachEngine('keys', (engine) => {
 
   test('generate refuses bad input with the contract message naming the field, and writes nothing', async () => {
     const before = (await gateway.store.repos.keys.list({}, { offset: 0, limit: 1 })).total
+    const auditBefore = await gateway.auditCount()
     const cases: [Record<string, unknown>, number, unknown, string | null][] = [
       [{ key: 'my-key-abcd' }, 400, "Invalid key format. LiteLLM Virtual Key must start with 'sk-'. Received: ****abcd", 'key'],
       [{ key: 'sk-bad key!wxyz' }, 400, "Invalid key format. LiteLLM Virtual Key must start with 'sk-'. Received: ****wxyz", 'key'],
@@ -161,6 +162,7 @@ describeEachEngine('keys', (engine) => {
     }
     expect((await gateway.store.repos.keys.list({}, { offset: 0, limit: 1 })).total).toBe(before)
     expect(await gateway.store.repos.users.get(' spaced')).toBeNull()
+    expect(await gateway.auditCount()).toBe(auditBefore)
   })
 
   test('guaranteed throughput counts the limits the team has already given out', async () => {
@@ -168,7 +170,9 @@ describeEachEngine('keys', (engine) => {
     expect(first.status).toBe(200)
     const second = await gateway.call('POST', '/key/generate', { body: { team_id: 'team-b', tpm_limit: 5, tpm_limit_type: 'guaranteed_throughput' } })
     expect(second.body.error.message).toBe('Allocated TPM limit=6 + Key TPM limit=5 is greater than team TPM limit=10')
+    expect(await audit(first.body.token, 'created')).toEqual([expect.objectContaining({ route: '/key/generate', tableName: 'keys' })])
     await gateway.call('POST', '/key/delete', { body: { keys: [first.body.key] } })
+    expect(await audit(first.body.token, 'deleted')).toEqual([expect.objectContaining({ route: '/key/delete' })])
   })
 
   test('service-account keys need a team and never have a user', async () => {
@@ -176,6 +180,9 @@ describeEachEngine('keys', (engine) => {
     expect(missing.body.error).toMatchObject({ code: 400, param: 'team_id' })
     const created = await gateway.call('POST', '/key/service-account/generate', { body: { team_id: 'team-a', user_id: 'member-1' } })
     expect(created.body).toMatchObject({ team_id: 'team-a', user_id: null })
+    const [row] = await audit(created.body.token, 'created')
+    expect(row).toMatchObject({ route: '/key/service-account/generate', organizationId: 'org-1' })
+    expect(row.updatedValues).toMatchObject({ userId: null, teamId: 'team-a' })
   })
 
   test('update is partial; the response carries the key as passed and no hash; the cache is evicted', async () => {
@@ -205,6 +212,10 @@ describeEachEngine('keys', (engine) => {
     expect(changed.body).toMatchObject({ spend: 0, budget_reset_at: stamp(clock.now() + 3_600_000), expires: stamp(clock.now() + 7_200_000) })
     const cleared = await gateway.call('POST', '/key/update', { body: { key, budget_duration: null, duration: null } })
     expect(cleared.body).toMatchObject({ budget_duration: null, budget_reset_at: null, expires: null })
+    const updates = await audit(token, 'updated')
+    expect(updates).toHaveLength(3)
+    expect(updates[1].beforeValue).toMatchObject({ spend: 3, budgetDuration: '1d' })
+    expect(updates[1].updatedValues).toMatchObject({ spend: 0, budgetDuration: '1h' })
   })
 
   test('update refusals: unknown key, duplicate alias, and a move to a team the key does not fit', async () => {
@@ -219,16 +230,20 @@ describeEachEngine('keys', (engine) => {
       [{ key: key.key, team_id: 'nope' }, 404, 'Team not found, passed team_id=nope'],
       [{ key: key.key, max_budget: -3 }, 400, 'max_budget cannot be negative. Received: -3'],
     ]
+    const auditBefore = await gateway.auditCount()
     for (const [body, status, message] of cases) {
       const response = await gateway.call('POST', '/key/update', { body })
       expect({ body, status: response.status, message: response.body.error?.message }).toEqual({ body, status, message })
     }
+    expect(await gateway.auditCount()).toBe(auditBefore)
     const moved = await gateway.call('POST', '/key/update', { body: { key: key.key, team_id: 'team-a' } })
     expect(moved.body).toMatchObject({ team_id: 'team-a', organization_id: 'org-1' })
     expect((await gateway.store.repos.keys.get(key.token))!.tpmLimit).toBe(50)
+    const [audited] = await audit(key.token, 'updated')
+    expect(audited).toMatchObject({ beforeValue: expect.objectContaining({ teamId: null }), updatedValues: expect.objectContaining({ teamId: 'team-a' }) })
   })
 
-  test('info: by plaintext or hash; a virtual key reads its own key without passing it, and no other', async () => {
+  test('info: by plaintext or hash; a virtual key reads its own key without passing it; others answer as missing', async () => {
     const mine = (await gateway.call('POST', '/key/generate', { body: { key_alias: 'mine', user_id: 'reader' } })).body
     const other = (await gateway.call('POST', '/key/generate', { body: {} })).body
     const byPlain = await gateway.call('GET', `/key/info?key=${mine.key}`)
@@ -238,7 +253,10 @@ describeEachEngine('keys', (engine) => {
     const own = await gateway.call('GET', '/key/info', { key: mine.key })
     expect(own.body).toMatchObject({ key: mine.token, info: { key_alias: 'mine' } })
     expect((await gateway.call('GET', `/key/info?key=${mine.key}`, { key: mine.key })).status).toBe(200)
-    const refused = await gateway.call('GET', `/key/info?key=${other.key}`, { key: mine.key })
+    const unrelated = await gateway.call('GET', `/key/info?key=${other.key}`, { key: mine.key })
+    expect(unrelated.body.error).toEqual({ message: 'Key not found in database', type: 'not_found_error', param: 'key', code: 404 })
+    // A key without a user can only ever read itself.
+    const refused = await gateway.call('GET', `/key/info?key=${mine.key}`, { key: other.key })
     expect(refused.body.error).toEqual({ message: "You are not allowed to access this key's info. Your role=internal_user", type: 'auth_error', param: null, code: 403 })
     const missing = await gateway.call('GET', '/key/info?key=sk-nothing-here-0000')
     expect(missing.body.error).toEqual({ message: 'Key not found in database', type: 'not_found_error', param: 'key', code: 404 })
@@ -246,7 +264,8 @@ describeEachEngine('keys', (engine) => {
     expect(many.body.key).toEqual([mine.key, other.token, 'sk-nothing-here-0000'])
     expect(many.body.info.map((i: any) => i.key_name).sort()).toEqual([mine.key_name, other.key_name].sort())
     expect((await gateway.call('POST', '/v2/key/info', { body: { keys: [] } })).body.error).toMatchObject({ code: 422, message: 'Malformed request. No keys passed in.' })
-    expect((await gateway.call('POST', '/v2/key/info', { key: mine.key, body: { keys: [mine.key] } })).status).toBe(403)
+    const onlyOwn = await gateway.call('POST', '/v2/key/info', { key: mine.key, body: { keys: [mine.key, other.key] } })
+    expect(onlyOwn.body.info.map((i: any) => i.key_alias)).toEqual(['mine'])
   })
 
   test('list: hashes by default, full objects on request, filters, sorting and pages', async () => {
@@ -336,21 +355,32 @@ describeEachEngine('keys', (engine) => {
       { key: 'sk-unknown-0000', key_info: { key: 'sk-unknown-0000', rpm_limit: 1 }, failed_reason: 'Key not found in database' },
       { key: b.token, key_info: { key: b.token, max_budget: -1 }, failed_reason: 'max_budget cannot be negative. Received: -1' },
     ])
+    expect(await audit(a.token, 'updated')).toEqual([expect.objectContaining({ route: '/key/bulk_update' })])
+    expect(await audit(b.token, 'updated')).toEqual([])
+    const auditBefore = await gateway.auditCount()
     const tooMany = await gateway.call('POST', '/key/bulk_update', { body: { keys: Array.from({ length: 501 }, () => ({ key: a.key })) } })
     expect(tooMany.body.error).toMatchObject({ code: 400, message: 'Maximum 500 keys can be updated at once. Found 501 keys.' })
+    expect(await gateway.auditCount()).toBe(auditBefore)
   })
 
   test('health', async () => {
     expect((await gateway.call('POST', '/key/health')).body).toEqual({ key: 'healthy', logging_callbacks: null })
   })
 
-  test('key routes need an admin credential, except reading your own key', async () => {
+  test('block, unblock and bulk update are for proxy admins; a key without a user lists nothing and creates no key', async () => {
     expect((await gateway.call('GET', '/key/list', { key: null })).status).toBe(401)
     const { key } = (await gateway.call('POST', '/key/generate', { body: {} })).body
-    for (const [method, path] of [['POST', '/key/generate'], ['GET', '/key/list'], ['POST', '/key/block'], [`POST`, `/key/${key}/regenerate`]]) {
-      const refused = await gateway.call(method, path, { key, body: method === 'POST' ? {} : undefined })
+    for (const path of ['/key/block', '/key/unblock', '/key/bulk_update']) {
+      const refused = await gateway.call('POST', path, { key, body: {} })
       expect({ path, status: refused.status, message: refused.body.error.message }).toEqual({ path, status: 403, message: 'Admin-only endpoint. Not allowed to access this.' })
     }
+    const listed = await gateway.call('GET', '/key/list', { key })
+    expect(listed.body).toMatchObject({ keys: [], total_count: 0 })
+    const auditBefore = await gateway.auditCount()
+    const generated = await gateway.call('POST', '/key/generate', { key, body: {} })
+    expect(generated.status).toBe(403)
+    expect(generated.body.error.message).toContain('user_id')
+    expect(await gateway.auditCount()).toBe(auditBefore)
   })
 })
 
@@ -374,6 +404,8 @@ describeEachEngine('key generation params from config', (engine) => {
     expect(filled.body).toMatchObject({ max_budget: 1.5, models: ['llama3'], tpm_limit: 1000, budget_duration: '1mo', expires: stamp(now + 7 * DAY) })
     const own = await gateway.call('POST', '/key/generate', { body: { max_budget: 10, models: [], duration: '4w' } })
     expect(own.body).toMatchObject({ max_budget: 10, models: [] })
+    expect((await gateway.audit(filled.body.token, 'created'))[0].updatedValues).toMatchObject({ maxBudget: 1.5, tpmLimit: 1000 })
+    const auditBefore = await gateway.auditCount()
     const cases: [Record<string, unknown>, string][] = [
       [{ max_budget: 11 }, 'max_budget is over max limit set in config - user_value=11; max_value=10'],
       [{ tpm_limit: 1001 }, 'tpm_limit is over max limit set in config - user_value=1001; max_value=1000'],
@@ -388,5 +420,6 @@ describeEachEngine('key generation params from config', (engine) => {
     const key = filled.body.key
     const update = await gateway.call('POST', '/key/update', { body: { key, max_budget: 12 } })
     expect(update.body.error.message).toBe('max_budget is over max limit set in config - user_value=12; max_value=10')
+    expect(await gateway.auditCount()).toBe(auditBefore)
   })
 })

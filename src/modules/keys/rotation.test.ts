@@ -43,6 +43,7 @@ describeEachEngine('key rotation', (engine) => {
     clock.advance(HOUR)
     // Rotating again: the env default (1h) applies to the second key; the first keeps its own revoke time.
     const third = (await gateway.call('POST', `/key/${second.token}/regenerate`)).body
+    expect(await gateway.audit(third.token, 'rotated')).toEqual([expect.objectContaining({ route: `/key/${second.token}/regenerate` })])
     expect(await works(first.key)).toBe(true)
     expect(await works(second.key)).toBe(true)
     expect(await works(third.key)).toBe(true)
@@ -62,6 +63,7 @@ describeEachEngine('key rotation', (engine) => {
     const rotated = (await gateway.call('POST', '/key/regenerate', { body: { key: old.key, grace_period: '1h' } })).body
     expect(await works(old.key)).toBe(true)
     await gateway.call('POST', '/key/block', { body: { key: rotated.key } })
+    expect(await gateway.audit(rotated.token, 'blocked')).toEqual([expect.objectContaining({ route: '/key/block', updatedValues: expect.objectContaining({ blocked: true }) })])
     expect((await gateway.call('GET', '/key/info', { key: old.key })).body.error.message).toBe("Key is blocked. Update via `/key/unblock` if you're an admin.")
   })
 
@@ -70,6 +72,9 @@ describeEachEngine('key rotation', (engine) => {
     const rotated = await gateway.call('POST', '/key/regenerate', { body: { key: old.token, new_key: 'sk-chosen-new-key-0042', max_budget: 3, grace_period: null } })
     expect(rotated.body).toMatchObject({ key: 'sk-chosen-new-key-0042', key_name: 'sk-...0042', max_budget: 3 })
     expect(await works('sk-chosen-new-key-0042')).toBe(true)
+    const token = rotated.body.token
+    expect((await gateway.audit(token)).map((row) => row.action)).toEqual(['updated', 'rotated'])
+    expect(JSON.stringify(await gateway.audit(token))).not.toContain('sk-chosen-new-key-0042')
   })
 
   test('regenerate refusals', async () => {
@@ -89,10 +94,12 @@ describeEachEngine('key rotation', (engine) => {
       ['/key/regenerate', { key: live.key, new_master_key: 'sk-new-master' }, 400, expect.stringContaining('new_master_key') as any, 'new_master_key'],
       [`/key/${live.key}/regenerate`, { max_budget: -1 }, 400, 'max_budget cannot be negative. Received: -1', 'max_budget'],
     ]
+    const auditBefore = await gateway.auditCount()
     for (const [path, body, status, message, param] of cases) {
       const response = await gateway.call('POST', path, { body })
       expect(response.body.error).toMatchObject({ code: status, message, param })
     }
     expect(await works(live.key)).toBe(true)
+    expect(await gateway.auditCount()).toBe(auditBefore)
   })
 })

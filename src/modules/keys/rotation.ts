@@ -12,7 +12,9 @@ import { isVirtualKeyFormat, maskLast4, sha256Hex } from '../../lib/secrets'
 import { checkDuration } from '../shared/validate'
 import { keyInvalidations, keyLabel, keyNameOf, tokenOf } from './key-rows'
 import { keyResponse, type KeyFields } from './model'
-import { applyKeyUpdate, prepareKeyUpdate, type KeyDeps } from './service'
+import { applyKeyUpdate, prepareKeyUpdate, teamOf, type KeyDeps } from './service'
+import { authorizeUpdate } from './key-authz'
+import { keyWriteRight } from '../../auth/object-access'
 
 export type RotationFields = KeyFields & {
   new_key?: string | null
@@ -48,7 +50,13 @@ export async function regenerateKey(deps: KeyDeps, actor: ChangeActor, passed: s
 
   const { row, budget, invalidations } = await deps.repos.transaction(async (tx) => {
     const current = oldToken ? await tx.keys.get(oldToken) : null
-    if (!current) throw notFound(`Key ${keyLabel(passed)} not found.`, 'key')
+    const missing = () => notFound(`Key ${keyLabel(passed)} not found.`, 'key')
+    if (!current) throw missing()
+    // Team permissions name the path form as `/key/{key}/regenerate`.
+    const route = actor.route.startsWith('/key/regenerate') ? '/key/regenerate' : '/key/{key}/regenerate'
+    const right = keyWriteRight(actor.principal, current, await teamOf(tx, current), route, 'You are not authorized to regenerate this key')
+    if (!right) throw missing()
+    if (hasUpdates(fields)) await authorizeUpdate(tx, actor.principal, right, current, fields, passed)
     if ((await tx.keys.get(newToken)) || (await tx.keyRotations.get(newToken))) {
       throw badRequest('A key with this value already exists. Please use a different key.', 'new_key')
     }

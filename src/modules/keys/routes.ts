@@ -1,6 +1,5 @@
 import { Elysia } from 'elysia'
 import type { AppContext } from '../../app-context'
-import { defineRouteAccess } from '../../auth/route-access'
 import { requestActor } from '../../http/actor'
 import { withPrincipal } from '../../http/principal'
 import {
@@ -19,25 +18,6 @@ import {
 } from './model'
 import { regenerateKey } from './rotation'
 import * as keys from './service'
-
-defineRouteAccess({
-  'POST /key/generate': 'admin',
-  'POST /key/service-account/generate': 'admin',
-  'POST /key/update': 'admin',
-  'POST /key/bulk_update': 'admin',
-  'POST /key/delete': 'admin',
-  'POST /key/block': 'admin',
-  'POST /key/unblock': 'admin',
-  'POST /key/regenerate': 'admin',
-  'POST /key/:key/regenerate': 'admin',
-  'POST /key/:key/reset_spend': 'admin',
-  // A virtual key may read its own key; the service scopes what non-admins see.
-  'GET /key/info': 'any',
-  'POST /v2/key/info': 'admin_read',
-  'GET /key/list': 'admin_read',
-  'GET /key/aliases': 'admin_read',
-  'POST /key/health': 'admin_read',
-})
 
 export function keyRoutes(context: AppContext) {
   return new Elysia({ detail: { tags: ['keys'] } })
@@ -81,8 +61,8 @@ export function keyRoutes(context: AppContext) {
       { body: resetSpendBody },
     )
     .get('/key/info', ({ query, principal }) => keys.keyInfo(context, principal, query.key), { query: keyInfoQuery })
-    .post('/v2/key/info', ({ body }) => keys.keysInfo(context, body.keys), { body: keysInfoBody })
-    .get('/key/list', ({ query }) => keys.listKeys(context, query), { query: keyListQuery })
+    .post('/v2/key/info', ({ body, principal }) => keys.keysInfo(context, principal, body.keys), { body: keysInfoBody })
+    .get('/key/list', ({ query, principal }) => keys.listKeys(context, principal, query), { query: keyListQuery })
     .get('/key/aliases', ({ query }) => keys.listKeyAliases(context, query), { query: keyAliasesQuery })
     .post('/key/health', () => keys.keyHealth())
 }

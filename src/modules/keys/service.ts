@@ -5,7 +5,8 @@
  */
 import type { AppContext } from '../../app-context'
 import { recordChange, type ChangeActor } from '../../audit/record'
-import { isProxyAdmin, type Principal } from '../../auth/principal'
+import { canReadKey, keyWriteRight, mayResetKeySpend } from '../../auth/object-access'
+import { isAdminRole, type Principal } from '../../auth/principal'
 import type { Invalidation } from '../../cache/invalidation'
 import type { BudgetRow, KeyRow, KeySortColumn, Repositories, SortOrder } from '../../db/ports'
 import { ApiError, badRequest, forbidden, notFound, unprocessable } from '../../http/errors'
@@ -18,7 +19,9 @@ import { composeMetadata } from '../shared/metadata'
 import { windowEnd } from '../shared/owned-budget'
 import { takeUnactedFields } from '../shared/unacted-fields'
 import { applyUpperBounds, checkKeyFields, checkTempBudget, keyColumns, keyMetadataOverlay, withDefaultParams } from './key-fields'
+import { authorizeGenerate, authorizeUpdate, defaultKeyOwner } from './key-authz'
 import { checkGuaranteedThroughput, ownersForGenerate, ownersForUpdate } from './key-owners'
+import { visibleKeys } from './key-scope'
 import { deleteKeyRows, keyBudgets, keyInvalidations, keyNameOf, tokenOf } from './key-rows'
 import {
   KEY_UNACTED_FIELDS,
@@ -127,9 +130,15 @@ export function generatedKeyResponse(prepared: PreparedKey, row: KeyRow, budget:
 }
 
 export async function generateKey(deps: KeyDeps, actor: ChangeActor, input: GenerateKeyBody, options: { serviceAccount?: boolean } = {}) {
-  const prepared = prepareGenerate(deps, actor, input, options)
+  const body = defaultKeyOwner(actor.principal, input, options)
+  const prepared = prepareGenerate(deps, actor, body, options)
+  const route = options.serviceAccount ? '/key/service-account/generate' : '/key/generate'
+  const asked = options.serviceAccount ? { ...body, user_id: null } : body
   const { row, budget, invalidations } = await mappingAliasRace(deps, prepared.columns.keyAlias, () =>
-    deps.repos.transaction((tx) => insertPreparedKey(tx, deps, actor, prepared)),
+    deps.repos.transaction(async (tx) => {
+      await authorizeGenerate(tx, deps.settings, actor.principal, asked, route)
+      return insertPreparedKey(tx, deps, actor, prepared)
+    }),
   )
   await deps.invalidator.publish(...invalidations)
   return generatedKeyResponse(prepared, row, budget)
@@ -173,6 +182,9 @@ export async function updateKey(deps: KeyDeps, actor: ChangeActor, body: UpdateK
     deps.repos.transaction(async (tx) => {
       const current = await tx.keys.get(token)
       if (!current) throw keyNotFound()
+      const right = keyWriteRight(actor.principal, current, await teamOf(tx, current), '/key/update', 'You are not authorized to update this key')
+      if (!right) throw keyNotFound()
+      await authorizeUpdate(tx, actor.principal, right, current, fields, body.key)
       const { row, createdUser } = await applyKeyUpdate(tx, deps, actor, current, fields)
       const invalidations = [...(await keyInvalidations(tx, token)), ...userInvalidation(createdUser)]
       return { row, budget: await budgetOf(tx, row), invalidations }
@@ -205,17 +217,17 @@ export async function deleteKeys(deps: KeyDeps, actor: ChangeActor, body: { keys
   if (keys.length === 0 && aliases.length === 0) throw badRequest("At least one of 'keys' or 'key_aliases' must be provided.")
   const invalidations = await deps.repos.transaction(async (tx) => {
     const rows = new Map<string, KeyRow>()
+    const deletable = async (row: KeyRow | null, param: string) => {
+      if (!row || !keyWriteRight(actor.principal, row, await teamOf(tx, row), '/key/delete', 'You are not authorized to delete this key')) {
+        throw notFound('No keys found', param)
+      }
+      rows.set(row.token, row)
+    }
     for (const value of keys) {
       const token = tokenOf(value)
-      const row = token ? await tx.keys.get(token) : null
-      if (!row) throw notFound('No keys found', 'keys')
-      rows.set(row.token, row)
+      await deletable(token ? await tx.keys.get(token) : null, 'keys')
     }
-    for (const alias of aliases) {
-      const row = await tx.keys.getByAlias(alias)
-      if (!row) throw notFound('No keys found', 'key_aliases')
-      rows.set(row.token, row)
-    }
+    for (const alias of aliases) await deletable(await tx.keys.getByAlias(alias), 'key_aliases')
     return deleteKeyRows(tx, actor, [...rows.values()], new Date(deps.clock.now()))
   })
   await deps.invalidator.publish(...invalidations)
@@ -246,6 +258,10 @@ export async function resetKeySpend(deps: KeyDeps & Pick<AppContext, 'budgets' |
   const { before, row, invalidations } = await deps.repos.transaction(async (tx) => {
     const before = await tx.keys.get(token)
     if (!before) throw keyNotFound()
+    const denied = 'You must be a proxy admin or team admin to reset key spend'
+    const right = keyWriteRight(actor.principal, before, await teamOf(tx, before), '/key/{key}/reset_spend', denied)
+    if (!right) throw keyNotFound()
+    if (!mayResetKeySpend(right)) throw forbidden(denied)
     if (resetTo > before.spend) {
       throw badRequest(`reset_to (${pythonFloat(resetTo)}) must be <= current spend (${pythonFloat(before.spend)})`, 'reset_to')
     }
@@ -267,37 +283,50 @@ export async function resetKeySpend(deps: KeyDeps & Pick<AppContext, 'budgets' |
   }
 }
 
-function readsAnyKey(principal: Principal): boolean {
-  return isProxyAdmin(principal) || principal.role === 'proxy_admin_viewer'
+/** The team of a key, for the checks that depend on it (its admins, its members' permissions). */
+export function teamOf(repos: Pick<Repositories, 'teams'>, key: KeyRow) {
+  return key.teamId ? repos.teams.get(key.teamId) : Promise.resolve(null)
 }
 
-/** `/key/info`: any key for admin roles; for everyone else (until the role matrix lands) only their own key. */
 /** What key reads need besides the key deps: spend is shown for the current window (§6.7). */
 type KeyReadDeps = KeyDeps & Pick<AppContext, 'budgets'>
 
+/**
+ * `/key/info` (default: the caller's own key). A key the caller may not read answers as a missing one (§4); a
+ * credential without a user can only ever read itself, and is told so without any lookup.
+ */
 export async function keyInfo(deps: KeyReadDeps, principal: Principal, passed: string | undefined) {
   const value = passed ?? principal.keyHash
   if (!value) throw keyNotFound()
   const token = tokenOf(value)
-  if (!readsAnyKey(principal) && token !== principal.keyHash) {
+  if (!isAdminRole(principal) && !principal.userId && token !== principal.keyHash) {
     throw forbidden(`You are not allowed to access this key's info. Your role=${principal.role}`)
   }
   const found = token ? await deps.repos.keys.get(token) : null
-  if (!found) throw keyNotFound()
+  if (!found || !canReadKey(principal, found, await teamOf(deps.repos, found))) throw keyNotFound()
   const [row] = await deps.budgets.current.keys([found])
   return { key: value, info: keyResponse(row, await budgetOf(deps.repos, row), { withToken: false }) }
 }
 
-export async function keysInfo(deps: KeyReadDeps, keys: string[]) {
+/** `/v2/key/info`: the keys asked for that the caller may read (others are left out, as missing ones are). */
+export async function keysInfo(deps: KeyReadDeps, principal: Principal, keys: string[]) {
   if (keys.length === 0) throw unprocessable('Malformed request. No keys passed in.', 'keys')
   const tokens = keys.map(tokenOf).filter((token): token is string => token !== null)
-  const rows = await deps.budgets.current.keys(await deps.repos.keys.getMany(tokens))
+  const found = await deps.repos.keys.getMany(tokens)
+  const readable: KeyRow[] = []
+  for (const row of found) if (canReadKey(principal, row, await teamOf(deps.repos, row))) readable.push(row)
+  const rows = await deps.budgets.current.keys(readable)
   const budgets = await keyBudgets(deps.repos, rows)
   return { key: keys, info: rows.map((row) => keyResponse(row, budgets.get(row.budgetId ?? '') ?? null, { withToken: false })) }
 }
 
-export async function listKeys(deps: KeyReadDeps, query: KeyListQuery) {
+export async function listKeys(deps: KeyReadDeps, principal: Principal, query: KeyListQuery) {
+  const asksForOthers = query.user_id !== undefined && query.user_id !== principal.userId
+  if (!isAdminRole(principal) && !principal.userId && (asksForOthers || query.team_id !== undefined || query.organization_id !== undefined)) {
+    throw forbidden("You are not authorized to access this endpoint. No 'user_id' is associated with your API key.")
+  }
   const filter = {
+    visibleTo: await visibleKeys(deps.repos, principal),
     userId: query.user_id,
     teamId: query.team_id,
     organizationId: query.organization_id,

@@ -1,10 +1,7 @@
 import { Elysia } from 'elysia'
 import type { AppContext } from '../../app-context'
-import { defineRouteAccess } from '../../auth/route-access'
 import { withPrincipal } from '../../http/principal'
 import { pythonStyleExposition } from '../../metrics/exposition'
-
-defineRouteAccess({ 'GET /metrics': 'admin' })
 
 /**
  * GET /metrics: Prometheus text. Unlike LiteLLM it needs a proxy-admin credential unless

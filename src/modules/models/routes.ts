@@ -1,20 +1,10 @@
 import { Elysia } from 'elysia'
 import type { AppContext } from '../../app-context'
 import type { Principal } from '../../auth/principal'
-import { defineRouteAccess } from '../../auth/route-access'
 import { notFound } from '../../http/errors'
 import { withPrincipal } from '../../http/principal'
 import { modelInfoQuery, modelsQuery } from './model'
 import * as models from './service'
-
-defineRouteAccess({
-  'GET /v1/models': 'any',
-  'GET /models': 'any',
-  'GET /v1/models/*': 'any',
-  'GET /models/*': 'any',
-  'GET /model/info': 'any',
-  'GET /v1/model/info': 'any',
-})
 
 /** A model name from the path; an encoded slash never names a model (§3: it matches no route). */
 function modelParam(raw: string): string {

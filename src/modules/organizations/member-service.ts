@@ -7,7 +7,6 @@ import { recordChange, type ChangeActor } from '../../audit/record'
 import type { Invalidation } from '../../cache/invalidation'
 import type { BudgetRow, OrganizationMembershipRow, Repositories, UserRow } from '../../db/ports'
 import { badRequest } from '../../http/errors'
-import { requireOrganization } from '../shared/lookups'
 import { saveOwnedBudget } from '../shared/owned-budget'
 import { takeUnactedFields } from '../shared/unacted-fields'
 import { checkMoney } from '../shared/validate'
@@ -15,7 +14,7 @@ import { findOrCreateUser, type UserReference } from '../users/find-or-create'
 import { userResponse } from '../users/model'
 import { deleteOrganizationMembership, insertOrganizationMembership, organizationMembershipObjectId, organizationRole } from './memberships'
 import { organizationMembershipResponse, type OrgMemberAddBody, type OrgMemberDeleteBody, type OrgMemberUpdateBody } from './model'
-import type { OrganizationDeps } from './service'
+import { managedOrganization, type OrganizationDeps } from './service'
 
 const eitherUser = () => badRequest('Either user_id or user_email needs to be passed in', 'user_id')
 
@@ -48,7 +47,7 @@ export async function addOrganizationMembers(deps: OrganizationDeps, actor: Chan
   const budget = takeMemberBudget(deps, actor, body)
 
   const { users, memberships, invalidations } = await deps.repos.transaction(async (tx) => {
-    const organization = await requireOrganization(tx, body.organization_id, 404)
+    const organization = await managedOrganization(tx, actor.principal, body.organization_id)
     const users: UserRow[] = []
     const memberships: { membership: OrganizationMembershipRow; user: UserRow; budget: BudgetRow | null }[] = []
     const invalidations: Invalidation[] = []
@@ -76,7 +75,7 @@ export async function updateOrganizationMember(deps: OrganizationDeps, actor: Ch
   const now = new Date(deps.clock.now())
 
   const { membership, user, row, invalidations } = await deps.repos.transaction(async (tx) => {
-    await requireOrganization(tx, body.organization_id, 404)
+    await managedOrganization(tx, actor.principal, body.organization_id)
     const found = await findOrganizationMembership(tx, body.organization_id, body)
     const before = found.membership
     const own = await saveOwnedBudget(tx, actor, now, before.budgetId, budget)
@@ -96,7 +95,7 @@ export async function updateOrganizationMember(deps: OrganizationDeps, actor: Ch
 export async function deleteOrganizationMember(deps: OrganizationDeps, actor: ChangeActor, body: OrgMemberDeleteBody) {
   if (!body.user_id && !body.user_email) throw eitherUser()
   const { membership, user, budget, invalidations } = await deps.repos.transaction(async (tx) => {
-    await requireOrganization(tx, body.organization_id, 404)
+    await managedOrganization(tx, actor.principal, body.organization_id)
     const { membership, user } = await findOrganizationMembership(tx, body.organization_id, body)
     const budget = await budgetOf(tx, membership)
     return { membership, user, budget, invalidations: await deleteOrganizationMembership(tx, actor, membership) }

@@ -68,6 +68,8 @@ describeEachEngine('organizations', (engine) => {
     await gateway.call('POST', '/budget/new', { body: { budget_id: 'gold', max_budget: 100 } })
     const linked = await gateway.call('POST', '/organization/new', { body: { organization_id: 'org-gold', organization_alias: 'Gold', budget_id: 'gold' } })
     expect(linked.body).toMatchObject({ budget_id: 'gold', litellm_budget_table: { budget_id: 'gold', max_budget: 100 } })
+    expect(await gateway.audit('org-gold', 'created')).toEqual([expect.objectContaining({ route: '/organization/new', organizationId: 'org-gold' })])
+    const auditBefore = await gateway.auditCount()
 
     const both = await gateway.call('POST', '/organization/new', { body: { organization_alias: 'X', budget_id: 'gold', tpm_limit: 5 } })
     expect(both.body.error).toEqual({ message: "Set either 'tpm_limit' or 'budget_id', not both.", type: 'bad_request_error', param: 'tpm_limit', code: 400 })
@@ -83,6 +85,7 @@ describeEachEngine('organizations', (engine) => {
     expect((await gateway.call('POST', '/organization/new', { body: { organization_alias: 'X', budget_duration: 'monthly' } })).status).toBe(400)
     expect(await gateway.store.repos.organizations.get('org-x')).toBeNull()
     expect((await gateway.store.repos.organizations.list({})).length).toBe(3)
+    expect(await gateway.auditCount()).toBe(auditBefore)
   })
 
   test('update (PATCH or POST): budget fields update the linked row, a changed window restarts spend, the cache sees it at once', async () => {
@@ -115,6 +118,7 @@ describeEachEngine('organizations', (engine) => {
   })
 
   test('a team in an organization stays within its budget row and models; a refused move writes nothing', async () => {
+    const auditBefore = await gateway.auditCount()
     const over = await gateway.call('POST', '/team/new', { body: { team_id: 'team-a', organization_id: 'org-1', max_budget: 25 } })
     expect(over.body.error).toEqual({
       message: "Team max_budget (25.0) exceeds organization's max_budget (20.0). organization_id=org-1",
@@ -123,6 +127,7 @@ describeEachEngine('organizations', (engine) => {
       code: 400,
     })
     expect(await gateway.store.repos.teams.get('team-a')).toBeNull()
+    expect(await gateway.auditCount()).toBe(auditBefore)
     const inside = await gateway.call('POST', '/team/new', { body: { team_id: 'team-a', organization_id: 'org-1', max_budget: 5, rpm_limit: 50 } })
     expect(inside.status).toBe(200)
     const raise = await gateway.call('POST', '/team/update', { body: { team_id: 'team-a', rpm_limit: 51 } })
@@ -234,6 +239,8 @@ describeEachEngine('organizations', (engine) => {
     const viewerKey = (await gateway.call('POST', '/key/generate', { body: { user_id: 'viewer' } })).body.key
     expect((await gateway.call('GET', '/organization/list', { key: viewerKey })).status).toBe(200)
     const write = await gateway.call('POST', '/organization/new', { body: { organization_alias: 'X' }, key: viewerKey })
-    expect(write.body.error).toEqual({ message: 'Admin-only endpoint. Not allowed to access this.', type: 'auth_error', param: null, code: 403 })
+    expect(write.body.error).toEqual({ message: 'Only admins can create orgs. Your role is = proxy_admin_viewer', type: 'auth_error', param: null, code: 403 })
+    const update = await gateway.call('PATCH', '/organization/update', { body: { organization_id: 'x', organization_alias: 'Y' }, key: viewerKey })
+    expect(update.body.error).toEqual({ message: 'Admin-only endpoint. Not allowed to access this.', type: 'auth_error', param: null, code: 403 })
   })
 })

@@ -1,6 +1,5 @@
 import { Elysia } from 'elysia'
 import type { AppContext } from '../../app-context'
-import { defineRouteAccess } from '../../auth/route-access'
 import { requestActor } from '../../http/actor'
 import { withPrincipal } from '../../http/principal'
 import { addOrganizationMembers, deleteOrganizationMember, updateOrganizationMember } from './member-service'
@@ -14,18 +13,6 @@ import {
   updateOrganizationBody,
 } from './model'
 import * as organizations from './service'
-
-defineRouteAccess({
-  'POST /organization/new': 'admin',
-  'PATCH /organization/update': 'admin',
-  'POST /organization/update': 'admin',
-  'DELETE /organization/delete': 'admin',
-  'POST /organization/member_add': 'admin',
-  'PATCH /organization/member_update': 'admin',
-  'DELETE /organization/member_delete': 'admin',
-  'GET /organization/info': 'admin_read',
-  'GET /organization/list': 'admin_read',
-})
 
 export function organizationRoutes(context: AppContext) {
   const update = organizations.updateOrganization

@@ -5,10 +5,11 @@
  */
 import type { AppContext } from '../../app-context'
 import { recordChange, type ChangeActor } from '../../audit/record'
-import { isProxyAdmin, type Principal } from '../../auth/principal'
+import { isOrganizationAdmin, memberOrganizationIds } from '../../auth/object-access'
+import { isAdminRole, isProxyAdmin, type Principal } from '../../auth/principal'
 import type { Invalidation } from '../../cache/invalidation'
 import type { KeyRow, OrganizationInsert, OrganizationRow, Patch, Repositories } from '../../db/ports'
-import { badRequest, forbidden, unprocessable } from '../../http/errors'
+import { badRequest, forbidden, notFound, unprocessable } from '../../http/errors'
 import { clientIdProblem, newId } from '../../lib/ids'
 import { budgetLimitPatch, checkBudgetLimits, checkEitherLimitsOrBudgetId } from '../budgets/limits'
 import { keyInvalidations } from '../keys/key-rows'
@@ -105,16 +106,37 @@ export async function updateOrganization(deps: OrganizationDeps, actor: ChangeAc
   return organizationResponse(organization, budget)
 }
 
+/**
+ * The organization a request is about, if the caller may see it (admin roles, or a member in any role); else
+ * the same 404 as for a missing one (§4).
+ */
+export async function visibleOrganization(repos: OrganizationDeps['repos'], principal: Principal, organizationId: string): Promise<OrganizationRow> {
+  if (!isAdminRole(principal) && !memberOrganizationIds(principal).includes(organizationId)) {
+    throw notFound(`Organization not found for organization_id=${organizationId}`, 'organization_id')
+  }
+  return requireOrganization(repos, organizationId, 404)
+}
+
+/** Members of an organization are managed by proxy admins and that organization's admins. */
+export async function managedOrganization(repos: OrganizationDeps['repos'], principal: Principal, organizationId: string): Promise<OrganizationRow> {
+  const organization = await visibleOrganization(repos, principal, organizationId)
+  if (!isProxyAdmin(principal) && !isOrganizationAdmin(principal, organizationId)) {
+    throw forbidden(`Only proxy admins and admins of organization=${organizationId} can manage its members`)
+  }
+  return organization
+}
+
 /** Organization reads show the current window's spend (§6.7). */
 type OrganizationReadDeps = OrganizationDeps & Pick<AppContext, 'budgets'>
 
-export async function organizationInfo(deps: OrganizationReadDeps, _principal: Principal, organizationId: string) {
-  const [organization] = await deps.budgets.current.organizations([await requireOrganization(deps.repos, organizationId, 404)])
+export async function organizationInfo(deps: OrganizationReadDeps, principal: Principal, organizationId: string) {
+  const [organization] = await deps.budgets.current.organizations([await visibleOrganization(deps.repos, principal, organizationId)])
   return organizationDetail(await loadOrganizationView(deps.repos, organization))
 }
 
-export async function listOrganizations(deps: OrganizationReadDeps, _principal: Principal) {
-  const organizations = await deps.budgets.current.organizations(await deps.repos.organizations.list({}))
+export async function listOrganizations(deps: OrganizationReadDeps, principal: Principal) {
+  const visible = await deps.repos.organizations.list(isAdminRole(principal) ? {} : { organizationIds: memberOrganizationIds(principal) })
+  const organizations = await deps.budgets.current.organizations(visible)
   return (await loadOrganizationViews(deps.repos, organizations)).map(organizationDetail)
 }
 

@@ -1,7 +1,9 @@
 import { Elysia } from 'elysia'
 import type { AppContext } from '../../app-context'
 import { defineRouteAccess } from '../../auth/route-access'
+import { documentedBody } from '../../http/openapi'
 import { withPrincipal } from '../../http/principal'
+import { chatCompletionDocs, completionDocs, embeddingDocs } from './request-docs'
 import { proxyCall } from './service'
 
 // Every authenticated principal may call the LLM routes; model access is decided per request (§6.2).
@@ -30,10 +32,10 @@ export function proxyRoutes(context: AppContext) {
       if (!error) return
       context.observability.requests.refused({ request: ctx.request, error, principal: ctx.principal ?? null, receivedAt: ctx.receivedAt ?? null })
     })
-    .post('/v1/chat/completions', ({ request, principal }) => proxyCall(context, 'chat', request, principal))
-    .post('/chat/completions', ({ request, principal }) => proxyCall(context, 'chat', request, principal))
-    .post('/v1/completions', ({ request, principal }) => proxyCall(context, 'completion', request, principal))
-    .post('/completions', ({ request, principal }) => proxyCall(context, 'completion', request, principal))
-    .post('/v1/embeddings', ({ request, principal }) => proxyCall(context, 'embedding', request, principal))
-    .post('/embeddings', ({ request, principal }) => proxyCall(context, 'embedding', request, principal))
+    .post('/v1/chat/completions', ({ request, principal }) => proxyCall(context, 'chat', request, principal), { detail: documentedBody(chatCompletionDocs) })
+    .post('/chat/completions', ({ request, principal }) => proxyCall(context, 'chat', request, principal), { detail: documentedBody(chatCompletionDocs) })
+    .post('/v1/completions', ({ request, principal }) => proxyCall(context, 'completion', request, principal), { detail: documentedBody(completionDocs) })
+    .post('/completions', ({ request, principal }) => proxyCall(context, 'completion', request, principal), { detail: documentedBody(completionDocs) })
+    .post('/v1/embeddings', ({ request, principal }) => proxyCall(context, 'embedding', request, principal), { detail: documentedBody(embeddingDocs) })
+    .post('/embeddings', ({ request, principal }) => proxyCall(context, 'embedding', request, principal), { detail: documentedBody(embeddingDocs) })
 }

@@ -5,10 +5,12 @@
  * page's totals and the paging.
  */
 import type { AppContext } from '../../app-context'
+import type { Principal } from '../../auth/principal'
 import type { DailySpendRow } from '../../db/ports'
 import { dayRange } from './dates'
 import { keyHashOf } from './logs-service'
 import type { ActivityQuery } from './model'
+import { spendScopeOf } from './spend-scope'
 
 type Deps = Pick<AppContext, 'repos'>
 
@@ -71,11 +73,13 @@ function keyEntryIn(map: Record<string, KeyEntry>, apiKey: string, keys: Map<str
   return (map[apiKey] ??= { metrics: emptyMetrics(), metadata: keys.get(apiKey) ?? { key_alias: null, team_id: null } })
 }
 
-export async function dailyActivity(deps: Deps, entity: ActivityEntity, entityIds: string[] | undefined, query: ActivityQuery) {
+export async function dailyActivity(deps: Deps, principal: Principal, entity: ActivityEntity, entityIds: string[] | undefined, query: ActivityQuery) {
   const range = dayRange(query.start_date, query.end_date, true)!
   const pageSize = query.page_size ?? DEFAULT_PAGE_SIZE[entity]
+  const scope = await spendScopeOf(deps.repos, principal)
   const { rows, total } = await deps.repos.dailySpend.page(
     {
+      ...(scope ? { apiKeys: scope.apiKeys } : {}),
       entityType: entity,
       ...range,
       ...(entityIds !== undefined ? { entityIds } : {}),

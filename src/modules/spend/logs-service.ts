@@ -3,9 +3,11 @@
  * `/spend/keys` and `/spend/users` (stored spend plus this instance's unflushed spend).
  */
 import type { AppContext } from '../../app-context'
+import type { Principal } from '../../auth/principal'
 import type { SpendLogFilter } from '../../db/ports'
 import { sha256Hex } from '../../lib/secrets'
 import { dayRange, daysOf, parseMoment, rangeBounds } from './dates'
+import { spendScopeOf } from './spend-scope'
 import { keySpendResponse, spendLogResponse, userSpendResponse, type SpendLogsQuery, type SpendLogsUiQuery } from './model'
 
 type Deps = Pick<AppContext, 'repos' | 'spend'>
@@ -18,9 +20,10 @@ export function keyHashOf(value: string): string {
   return value.startsWith('sk-') ? sha256Hex(value) : value
 }
 
-export async function spendLogs(deps: Deps, query: SpendLogsQuery) {
+export async function spendLogs(deps: Deps, principal: Principal, query: SpendLogsQuery) {
   const range = dayRange(query.start_date, query.end_date, false)
   const filter: SpendLogFilter = {
+    visibleTo: (await spendScopeOf(deps.repos, principal))?.rows,
     apiKey: query.api_key === undefined ? undefined : keyHashOf(query.api_key),
     userId: query.user_id,
     teamId: query.team_id,
@@ -46,8 +49,9 @@ export async function spendLogs(deps: Deps, query: SpendLogsQuery) {
   return rows.map(spendLogResponse)
 }
 
-export async function spendLogsPage(deps: Deps, query: SpendLogsUiQuery) {
+export async function spendLogsPage(deps: Deps, principal: Principal, query: SpendLogsUiQuery) {
   const filter: SpendLogFilter = {
+    visibleTo: (await spendScopeOf(deps.repos, principal))?.rows,
     apiKey: query.api_key === undefined ? undefined : keyHashOf(query.api_key),
     userId: query.user_id,
     teamId: query.team_id,

@@ -6,12 +6,14 @@
  * Rollups are per UTC day: ranges are whole days (start and end inclusive).
  */
 import type { AppContext } from '../../app-context'
+import type { Principal } from '../../auth/principal'
 import type { DailySpendLineItem, DailySpendSums } from '../../db/ports'
 import { badRequest } from '../../http/errors'
 import { utcDay } from '../../lib/time'
 import { dayRange, last30Days, parseMoment, type DayRange } from './dates'
 import { keyHashOf } from './logs-service'
 import type { EndUsersSpendBody, SpendReportQuery } from './model'
+import { spendScopeOf } from './spend-scope'
 
 type Deps = Pick<AppContext, 'repos' | 'clock' | 'settings'>
 
@@ -46,8 +48,10 @@ export async function globalSpend(deps: Deps) {
   return { spend: total?.spend ?? 0, max_budget: deps.settings.config.litellm_settings.max_budget ?? 0 }
 }
 
-export async function spendReport(deps: Deps, query: SpendReportQuery) {
-  const range = dayRange(query.start_date, query.end_date, true)!
+/** `/global/spend/report`; a caller other than an admin role sees the spend of the keys they may read (§4). */
+export async function spendReport(deps: Deps, principal: Principal, query: SpendReportQuery) {
+  const scope = await spendScopeOf(deps.repos, principal)
+  const range: Range = { ...dayRange(query.start_date, query.end_date, true)!, ...(scope ? { apiKeys: scope.apiKeys } : {}) }
   const group = (query.group_by ?? 'team') as Group
   if (!GROUPS.includes(group)) {
     throw badRequest(`Invalid group_by '${query.group_by}': expected one of ${GROUPS.join(', ')}`, 'group_by')
@@ -59,6 +63,9 @@ export async function spendReport(deps: Deps, query: SpendReportQuery) {
   if (group === 'customer') return customerReport(deps, range, query.customer_id)
   return group === 'model' ? modelReport(deps, range) : tagReport(deps, range)
 }
+
+/** A day range, and for non-admins the keys whose rollup rows they may read. */
+type Range = DayRange & { apiKeys?: readonly string[] }
 
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 
@@ -96,7 +103,7 @@ function mergeByModelAndKey(lines: DailySpendLineItem[]): DailySpendLineItem[] {
 
 const lineDetail = (line: DailySpendLineItem) => ({ model: line.model, spend: line.spend, total_tokens: line.totalTokens, api_key: line.apiKey })
 
-async function teamReport(deps: Deps, range: DayRange, teamId: string | undefined) {
+async function teamReport(deps: Deps, range: Range, teamId: string | undefined) {
   const lines = await deps.repos.dailySpend.lineItems({ entityType: 'team', ...range, ...(teamId !== undefined ? { entityIds: [teamId] } : {}) })
   const teamIds = [...new Set(lines.map((line) => line.entityId).filter(Boolean))]
   const aliases = new Map((await deps.repos.teams.getMany(teamIds)).map((team) => [team.teamId, team.teamAlias]))
@@ -107,7 +114,7 @@ async function teamReport(deps: Deps, range: DayRange, teamId: string | undefine
   }))
 }
 
-async function customerReport(deps: Deps, range: DayRange, customerId: string | undefined) {
+async function customerReport(deps: Deps, range: Range, customerId: string | undefined) {
   const lines = await deps.repos.dailySpend.lineItems({ entityType: 'end_user', ...range, ...(customerId !== undefined ? { entityIds: [customerId] } : {}) })
   return nestLines(lines).map(([day, customers]) => ({
     group_by_day: dayStamp(day),
@@ -119,7 +126,7 @@ async function customerReport(deps: Deps, range: DayRange, customerId: string | 
   }))
 }
 
-async function modelReport(deps: Deps, range: DayRange) {
+async function modelReport(deps: Deps, range: Range) {
   const rows = await deps.repos.dailySpend.summarize({ entityType: 'key', ...range }, ['date', 'model'])
   return [...groupBy(rows, (row) => row.date)].map(([day, dayRows]) => ({
     group_by_day: dayStamp(day),
@@ -127,7 +134,7 @@ async function modelReport(deps: Deps, range: DayRange) {
   }))
 }
 
-async function tagReport(deps: Deps, range: DayRange) {
+async function tagReport(deps: Deps, range: Range) {
   const rows = await deps.repos.dailySpend.summarize({ entityType: 'tag', ...range }, ['date', 'entityId'])
   return [...groupBy(rows, (row) => row.date)].map(([day, dayRows]) => ({
     group_by_day: dayStamp(day),
@@ -136,7 +143,7 @@ async function tagReport(deps: Deps, range: DayRange) {
 }
 
 /** LiteLLM's per-key shape over the whole range: every key (or one key, or one user's keys) with its models. */
-async function keyReport(deps: Deps, range: DayRange, only: { apiKey?: string; userId?: string }) {
+async function keyReport(deps: Deps, range: Range, only: { apiKey?: string; userId?: string }) {
   const rows =
     only.userId !== undefined
       ? await deps.repos.dailySpend.summarize({ entityType: 'user', entityIds: [only.userId], ...range }, ['apiKey', 'model'])

@@ -178,12 +178,12 @@ describeEachEngine('spend logs and spend lists', (engine) => {
     expect((await gateway.call('GET', '/spend/logs')).body.length).toBeGreaterThan(3)
   })
 
-  test('spend routes need an admin credential; a non-admin key is refused', async () => {
+  test('global spend routes need an admin role; a non-admin key is refused them', async () => {
     const { repos } = gateway.store
     const user = await insertUser(repos, { userRole: 'internal_user' })
     const userKey = await insertKey(repos, { userId: user.userId })
     expect((await gateway.call('GET', '/spend/logs', { key: null })).status).toBe(401)
-    const refused = await gateway.call('GET', '/global/spend/report?start_date=2026-01-01&end_date=2026-01-31', { key: userKey.key })
+    const refused = await gateway.call('GET', '/global/spend/keys', { key: userKey.key })
     expect(refused.body.error).toMatchObject({ code: 403, message: 'Admin-only endpoint. Not allowed to access this.' })
     const priced = await gateway.call('POST', '/spend/calculate', { key: userKey.key, body: { model: 'cheap', messages: [] } })
     expect(priced.status).toBe(200)

@@ -1,18 +1,9 @@
 import { Elysia } from 'elysia'
 import type { AppContext } from '../../app-context'
-import { defineRouteAccess } from '../../auth/route-access'
 import { requestActor } from '../../http/actor'
 import { withPrincipal } from '../../http/principal'
 import { newTagBody, tagDeleteBody, tagInfoBody, updateTagBody } from './model'
 import * as tags from './service'
-
-defineRouteAccess({
-  'POST /tag/new': 'admin',
-  'POST /tag/update': 'admin',
-  'POST /tag/delete': 'admin',
-  'POST /tag/info': 'admin_read',
-  'GET /tag/list': 'admin_read',
-})
 
 export function tagRoutes(context: AppContext) {
   return new Elysia({ detail: { tags: ['tags'] } })

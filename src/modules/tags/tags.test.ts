@@ -35,6 +35,7 @@ describeEachEngine('tags', (engine) => {
   })
 
   test('bad input: duplicates, unknown tags, money, durations and fields outside the contract', async () => {
+    const auditBefore = await gateway.auditCount()
     const duplicate = await gateway.call('POST', '/tag/new', { body: { name: 'prod' } })
     expect(duplicate.body.error).toEqual({ message: 'Tag prod already exists', type: 'bad_request_error', param: 'name', code: 400 })
     const missing = await gateway.call('POST', '/tag/update', { body: { name: 'ghost', description: 'x' } })
@@ -44,6 +45,7 @@ describeEachEngine('tags', (engine) => {
     expect((await gateway.call('POST', '/tag/new', { body: { name: 'x', tpm_limit: 5 } })).status).toBe(422)
     expect((await gateway.call('POST', '/tag/new', { body: { name: '' } })).status).toBe(422)
     expect(await gateway.store.repos.tags.get('x')).toBeNull()
+    expect(await gateway.auditCount()).toBe(auditBefore)
   })
 
   test('update: budget fields update the row (created when missing), a new window restarts spend, the cache sees it', async () => {
@@ -57,6 +59,8 @@ describeEachEngine('tags', (engine) => {
       litellm_budget_table: { max_budget: 12, budget_reset_at: formatTimestamp(new Date(clock.now() + 7 * DAY)) },
     })
     expect((await gateway.context.caches.tags.get('prod'))!.description).toBeNull()
+    const [audited] = await gateway.audit('prod', 'updated')
+    expect(audited).toMatchObject({ route: '/tag/update', beforeValue: expect.objectContaining({ description: 'production traffic', spend: 4 }), updatedValues: expect.objectContaining({ description: null, spend: 0 }) })
     const budgeted = await gateway.call('POST', '/tag/update', { body: { name: 'dev', max_budget: 1 } })
     expect(budgeted.body.litellm_budget_table).toMatchObject({ max_budget: 1 })
     // Clearing every limit removes the tag's own row.

@@ -16,6 +16,7 @@ import { deleteMembership, insertMembership, membershipInvalidation, membershipO
 import { membershipResponse, teamResponse, type MemberAddBody, type MemberDeleteBody, type MemberUpdateBody } from './model'
 import type { TeamDeps } from './service'
 import { loadTeamView } from './team-views'
+import { authorizeMembers, refuseSelfMemberUpdate } from './team-authz'
 
 const eitherUser = () => badRequest('Either user_id or user_email needs to be passed in', 'user_id')
 const notInTeam = () => badRequest('User not found in team', 'user_id')
@@ -52,7 +53,14 @@ export async function addMembers(deps: TeamDeps, actor: ChangeActor, body: Membe
   if (specs.length === 0) throw badRequest('No member/members passed in', 'member')
   checkMemberBudget(body)
 
+  const configured = deps.settings.config.litellm_settings.default_internal_user_params?.available_teams
+  const availableTeams = Array.isArray(configured) ? configured.filter((id): id is string => typeof id === 'string') : []
   const { view, users, memberships, invalidations } = await deps.repos.transaction(async (tx) => {
+    authorizeMembers(actor.principal, await tx.teams.get(teamId), teamId, actor.route, {
+      specs,
+      availableTeams,
+      budget: body.max_budget_in_team != null || body.budget_duration != null,
+    })
     const team = await requireTeamForMembers(tx, teamId)
     const existing = (await tx.memberships.listByTeam(teamId)).map((m) => m.userId)
     const users: UserRow[] = []
@@ -84,6 +92,7 @@ export async function deleteMember(deps: TeamDeps, actor: ChangeActor, body: Mem
   if (!body.user_id && !body.user_email) throw eitherUser()
   const { view, invalidations } = await deps.repos.transaction(async (tx) => {
     const team = await tx.teams.get(body.team_id)
+    authorizeMembers(actor.principal, team, body.team_id, actor.route)
     if (!team) throw badRequest(`Team id=${body.team_id} does not exist in db`, 'team_id')
     const { membership } = await findMembership(tx, team.teamId, body)
     const invalidations = await deleteMembership(tx, actor, membership)
@@ -98,9 +107,11 @@ export async function updateMember(deps: TeamDeps, actor: ChangeActor, body: Mem
   checkMemberBudget(body)
   const now = new Date(deps.clock.now())
   const { membership, user, budget, invalidations } = await deps.repos.transaction(async (tx) => {
+    authorizeMembers(actor.principal, await tx.teams.get(body.team_id), body.team_id, actor.route)
     const team = await requireTeamForMembers(tx, body.team_id)
     const found = await findMembership(tx, team.teamId, body)
     const before = found.membership
+    refuseSelfMemberUpdate(actor.principal, before.userId)
     const own = await saveOwnedBudget(tx, actor, now, before.budgetId, {
       maxBudget: body.max_budget_in_team,
       budgetDuration: body.budget_duration,

@@ -54,6 +54,10 @@ describeEachEngine('team members', (engine) => {
     }
     expect(new Set(added.body.updated_team_memberships.map((m: any) => m.budget_id)).size).toBe(2)
     expect(added.body.admins).toEqual(['existing'])
+    expect(await gateway.audit(`${TEAM}:existing`, 'created')).toEqual([expect.objectContaining({ route: '/team/member_add', changedBy: 'default_user_id' })])
+    expect(await gateway.audit(created.user_id, 'created')).toEqual([expect.objectContaining({ tableName: 'users', route: '/team/member_add' })])
+    const budgetRows = await gateway.store.repos.audit.list({ tableName: 'budgets', action: 'created' }, { offset: 0, limit: 10 })
+    expect(budgetRows.rows.filter((row) => row.route === '/team/member_add').length).toBe(2)
   })
 
   test('member_add refusals', async () => {
@@ -62,6 +66,7 @@ describeEachEngine('team members', (engine) => {
     expect(already.status).toBe(400)
     expect(already.body.error.message).toMatch(/^User=existing already in team\. Existing members=\[[^\]]*'existing'[^\]]*\]$/)
     expect(already.body.error.message).toContain("'krrish@berri.ai'")
+    const auditBefore = await gateway.auditCount()
     const cases: [unknown, number, string][] = [
       [{ member: { role: 'user', user_id: 'x' } }, 400, 'No team id passed in'],
       [{ team_id: TEAM }, 400, 'No member/members passed in'],
@@ -82,6 +87,7 @@ describeEachEngine('team members', (engine) => {
     expect(batch.status).toBe(400)
     expect(await membership('fresh')).toBeNull()
     expect(await gateway.store.repos.users.get('fresh')).toBeNull()
+    expect(await gateway.auditCount()).toBe(auditBefore)
   })
 
   test('member_update: role, own budget and limits; a new duration restarts the member window; null removes the own cap', async () => {
@@ -137,11 +143,14 @@ describeEachEngine('team members', (engine) => {
     expect(await gateway.store.repos.budgets.get(budgetId)).toBeNull()
     expect(gateway.context.caches.memberships.peek(cacheId)).toBeUndefined()
     expect(await gateway.store.repos.keys.get(key.body.token)).not.toBeNull()
+    expect(await gateway.audit(`${TEAM}:existing`, 'deleted')).toEqual([expect.objectContaining({ route: '/team/member/delete' })])
+    expect(await gateway.audit(budgetId, 'deleted')).toEqual([expect.objectContaining({ tableName: 'budgets', route: '/team/member/delete' })])
     const byEmail = await gateway.call('POST', '/team/member_delete', { body: { team_id: TEAM, user_email: 'new@example.com' } })
     expect(byEmail.body.members_with_roles.map((m: any) => m.user_id)).toEqual(['krrish@berri.ai'])
   })
 
   test('member_delete refusals', async () => {
+    const auditBefore = await gateway.auditCount()
     const cases: [unknown, string][] = [
       [{ team_id: TEAM }, 'Either user_id or user_email needs to be passed in'],
       [{ team_id: 'nope', user_id: 'x' }, 'Team id=nope does not exist in db'],
@@ -152,5 +161,6 @@ describeEachEngine('team members', (engine) => {
       expect({ status: response.status, message: response.body.error.message }).toEqual({ status: 400, message })
     }
     expect((await gateway.call('POST', '/team/member/delete', { body: { user_id: 'x' } })).status).toBe(422)
+    expect(await gateway.auditCount()).toBe(auditBefore)
   })
 })

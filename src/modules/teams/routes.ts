@@ -1,6 +1,5 @@
 import { Elysia } from 'elysia'
 import type { AppContext } from '../../app-context'
-import { defineRouteAccess } from '../../auth/route-access'
 import { requestActor } from '../../http/actor'
 import { withPrincipal } from '../../http/principal'
 import { addMembers, deleteMember, updateMember } from './member-service'
@@ -20,26 +19,6 @@ import {
   updateTeamBody,
 } from './model'
 import * as teams from './service'
-
-defineRouteAccess({
-  'POST /team/new': 'admin',
-  'POST /team/update': 'admin',
-  'POST /team/delete': 'admin',
-  'POST /team/block': 'admin',
-  'POST /team/unblock': 'admin',
-  'POST /team/member_add': 'admin',
-  'POST /team/member_delete': 'admin',
-  'POST /team/member/delete': 'admin',
-  'POST /team/member_update': 'admin',
-  'POST /team/model/add': 'admin',
-  'POST /team/model/delete': 'admin',
-  'POST /team/permissions_update': 'admin',
-  'GET /team/info': 'admin_read',
-  'GET /team/list': 'admin_read',
-  'GET /v2/team/list': 'admin_read',
-  'GET /team/available': 'admin_read',
-  'GET /team/permissions_list': 'admin_read',
-})
 
 export function teamRoutes(context: AppContext) {
   return new Elysia({ detail: { tags: ['teams'] } })
@@ -86,5 +65,7 @@ export function teamRoutes(context: AppContext) {
     .get('/team/list', ({ query, principal }) => teams.listTeams(context, principal, query), { query: teamListQuery })
     .get('/v2/team/list', ({ query, principal }) => teams.listTeamsPaged(context, principal, query), { query: teamListV2Query })
     .get('/team/available', ({ principal }) => teams.availableTeams(context, principal))
-    .get('/team/permissions_list', ({ query }) => teams.teamPermissions(context, query.team_id), { query: permissionsListQuery })
+    .get('/team/permissions_list', ({ query, principal }) => teams.teamPermissions(context, principal, query.team_id), {
+      query: permissionsListQuery,
+    })
 }

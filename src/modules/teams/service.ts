@@ -5,14 +5,15 @@
  */
 import type { AppContext } from '../../app-context'
 import { recordChange, type ChangeActor } from '../../audit/record'
-import type { Principal } from '../../auth/principal'
+import { adminOrganizationIds, canReadTeam, relationsOf } from '../../auth/object-access'
+import { isAdminRole, type Principal } from '../../auth/principal'
 import type { Invalidation } from '../../cache/invalidation'
 import type { Patch, Repositories, TeamInsert, TeamRow } from '../../db/ports'
-import { badRequest, notFound, unprocessable } from '../../http/errors'
+import { badRequest, forbidden, notFound, unprocessable } from '../../http/errors'
 import { clientIdProblem, newId } from '../../lib/ids'
 import { pythonList } from '../../lib/python-float'
 import { totalPages } from '../shared/fields'
-import { requireOrganization, requireTeam, teamNotFound } from '../shared/lookups'
+import { requireOrganization } from '../shared/lookups'
 import { composeMetadata } from '../shared/metadata'
 import { configuredModelNames } from '../shared/model-names'
 import { deleteOwnedBudgets, saveOwnedBudget, windowEnd, type OwnedBudgetPatch } from '../shared/owned-budget'
@@ -34,6 +35,7 @@ import {
   type UpdateTeamBody,
 } from './model'
 import { loadTeamView, loadTeamViews } from './team-views'
+import { authorizeNewTeam, authorizeTeamUpdate, requireManager, requireTeamAdministrator, visibleTeam } from './team-authz'
 
 export type TeamDeps = Pick<AppContext, 'repos' | 'clock' | 'invalidator' | 'settings' | 'log'>
 
@@ -90,7 +92,8 @@ function metadataOverlay(deps: TeamDeps, actor: ChangeActor, body: TeamFields): 
 
 const teamInvalidation = (teamId: string): Invalidation => ({ kind: 'teams', id: teamId })
 
-export async function createTeam(deps: TeamDeps, actor: ChangeActor, body: NewTeamBody) {
+export async function createTeam(deps: TeamDeps, actor: ChangeActor, input: NewTeamBody) {
+  const body = await authorizeNewTeam(deps.repos, actor.principal, input)
   const teamId = body.team_id ?? newId()
   const idProblem = clientIdProblem(teamId)
   if (idProblem) throw unprocessable(`team_id: ${idProblem}`, 'team_id')
@@ -135,7 +138,9 @@ export async function updateTeam(deps: TeamDeps, actor: ChangeActor, body: Updat
   const specs = memberSpecs(body)
 
   const { view, invalidations } = await deps.repos.transaction(async (tx) => {
-    const before = await requireTeam(tx, body.team_id)
+    const before = visibleTeam(actor.principal, await tx.teams.get(body.team_id), body.team_id)
+    requireManager(actor.principal, before, `Only proxy admins, the team's admins and its organization's admins can update team=${before.teamId}`)
+    await authorizeTeamUpdate(tx, actor.principal, before, body)
     if (body.organization_id) await requireOrganization(tx, body.organization_id)
     const organizationId = patch.organizationId === undefined ? before.organizationId : patch.organizationId
     if (organizationId) {
@@ -176,25 +181,45 @@ async function currentViews(deps: TeamReadDeps, rows: readonly TeamRow[]): Promi
   return Promise.all(views.map(async (view) => ({ ...view, memberships: await current.memberships(view.memberships), keys: await current.keys(view.keys) })))
 }
 
-export async function teamInfo(deps: TeamReadDeps, _principal: Principal, teamId: string | undefined) {
+export async function teamInfo(deps: TeamReadDeps, principal: Principal, teamId: string | undefined) {
   if (!teamId) throw unprocessable('Malformed request. No team id passed in.', 'team_id')
   const team = await deps.repos.teams.get(teamId)
+  // A caller outside the team gets the contract's 403 whether or not it exists, so ids cannot be probed.
+  if (!isAdminRole(principal) && (!team || !canReadTeam(principal, team))) {
+    throw forbidden(`User=${principal.userId} not authorized to access this team=${teamId}`)
+  }
   if (!team) throw notFound(`Team not found, passed team id: ${teamId}.`, 'team_id')
   const [view] = await currentViews(deps, [team])
   const { keys, team_memberships } = teamListItem(view)
   return { team_id: team.teamId, team_info: teamResponse(view, configuredModelNames(deps.settings)), keys, team_memberships }
 }
 
-export async function listTeams(deps: TeamReadDeps, _principal: Principal, query: { user_id?: string; organization_id?: string }) {
+/**
+ * The teams a non-admin may list: the ones they belong to and those of organizations they administer. Asking
+ * for another user's teams is for admin roles only.
+ */
+async function visibleTeamIds(deps: TeamDeps, principal: Principal, userId: string | undefined): Promise<string[] | undefined> {
+  if (isAdminRole(principal)) return undefined
+  if (userId !== undefined && userId !== principal.userId) {
+    throw forbidden(`Only admin users can query all teams/other teams. Your user role=${principal.role}`)
+  }
+  const ids = [...relationsOf(principal).teams.keys()]
+  for (const organizationId of adminOrganizationIds(principal)) ids.push(...(await deps.repos.teams.list({ organizationId })).rows.map((t) => t.teamId))
+  return [...new Set(ids)]
+}
+
+export async function listTeams(deps: TeamReadDeps, principal: Principal, query: { user_id?: string; organization_id?: string }) {
   const organizationId = query.organization_id === 'default_organization' ? null : query.organization_id
-  const { rows } = await deps.repos.teams.list({ userId: query.user_id, organizationId })
+  const teamIds = await visibleTeamIds(deps, principal, query.user_id)
+  const { rows } = await deps.repos.teams.list({ userId: query.user_id, organizationId, teamIds })
   return (await currentViews(deps, rows)).map(teamListItem)
 }
 
-export async function listTeamsPaged(deps: TeamReadDeps, _principal: Principal, query: TeamListV2Query) {
+export async function listTeamsPaged(deps: TeamReadDeps, principal: Principal, query: TeamListV2Query) {
   const organizationId = query.organization_id === 'default_organization' ? null : query.organization_id
   const page = { offset: (query.page - 1) * query.page_size, limit: query.page_size }
-  const { rows, total } = await deps.repos.teams.list({ userId: query.user_id, organizationId, teamAlias: query.team_alias }, page)
+  const teamIds = await visibleTeamIds(deps, principal, query.user_id)
+  const { rows, total } = await deps.repos.teams.list({ userId: query.user_id, organizationId, teamAlias: query.team_alias, teamIds }, page)
   const teams = (await currentViews(deps, rows)).map(teamListItem)
   return { teams, total, page: query.page, page_size: query.page_size, total_pages: totalPages(total, query.page_size) }
 }
@@ -205,7 +230,11 @@ export async function deleteTeams(deps: TeamDeps, actor: ChangeActor, teamIds: r
   const now = new Date(deps.clock.now())
   const invalidations = await deps.repos.transaction(async (tx) => {
     const teams: TeamRow[] = []
-    for (const id of ids) teams.push(await requireTeam(tx, id))
+    for (const id of ids) {
+      const team = visibleTeam(actor.principal, await tx.teams.get(id), id)
+      requireTeamAdministrator(actor.principal, team, 'delete')
+      teams.push(team)
+    }
     const invalidations: Invalidation[] = []
     for (const team of teams) invalidations.push(...(await deleteTeamRow(tx, actor, team, now)))
     return invalidations
@@ -232,9 +261,11 @@ async function changeTeam(
   teamId: string,
   action: 'updated' | 'blocked' | 'unblocked',
   change: (team: TeamRow) => Partial<TeamInsert>,
+  authorize: (team: TeamRow) => void,
 ) {
   const view = await deps.repos.transaction(async (tx) => {
-    const before = await requireTeam(tx, teamId)
+    const before = visibleTeam(actor.principal, await tx.teams.get(teamId), teamId)
+    authorize(before)
     const team = (await tx.teams.update(teamId, { ...change(before), updatedBy: actor.principal.userId }))!
     await recordChange(tx, actor, { action, tableName: 'teams', objectId: teamId, before, after: team })
     return loadTeamView(tx, team)
@@ -244,25 +275,34 @@ async function changeTeam(
 }
 
 export function setTeamBlocked(deps: TeamDeps, actor: ChangeActor, teamId: string, blocked: boolean) {
-  return changeTeam(deps, actor, teamId, blocked ? 'blocked' : 'unblocked', () => ({ blocked }))
+  return changeTeam(deps, actor, teamId, blocked ? 'blocked' : 'unblocked', () => ({ blocked }), (team) =>
+    requireTeamAdministrator(actor.principal, team, blocked ? 'block' : 'unblock'),
+  )
 }
 
+const MODELS_DENIED = 'Only proxy admin or team admin can modify team models'
+
 export function addTeamModels(deps: TeamDeps, actor: ChangeActor, teamId: string, models: readonly string[]) {
-  return changeTeam(deps, actor, teamId, 'updated', (team) => ({ models: [...new Set([...team.models, ...models])] }))
+  return changeTeam(deps, actor, teamId, 'updated', (team) => ({ models: [...new Set([...team.models, ...models])] }), (team) =>
+    requireManager(actor.principal, team, MODELS_DENIED),
+  )
 }
 
 export function removeTeamModels(deps: TeamDeps, actor: ChangeActor, teamId: string, models: readonly string[]) {
-  return changeTeam(deps, actor, teamId, 'updated', (team) => ({ models: team.models.filter((model) => !models.includes(model)) }))
+  return changeTeam(deps, actor, teamId, 'updated', (team) => ({ models: team.models.filter((model) => !models.includes(model)) }), (team) =>
+    requireManager(actor.principal, team, MODELS_DENIED),
+  )
 }
 
 export function updateTeamPermissions(deps: TeamDeps, actor: ChangeActor, teamId: string, permissions: readonly string[]) {
   checkPermissions(permissions)
-  return changeTeam(deps, actor, teamId, 'updated', () => ({ teamMemberPermissions: [...new Set(permissions)] }))
+  return changeTeam(deps, actor, teamId, 'updated', () => ({ teamMemberPermissions: [...new Set(permissions)] }), (team) =>
+    requireManager(actor.principal, team, `Only proxy admins, the team's admins and its organization's admins can change team=${team.teamId}'s member permissions`),
+  )
 }
 
-export async function teamPermissions(deps: TeamDeps, teamId: string) {
-  const team = await deps.repos.teams.get(teamId)
-  if (!team) throw teamNotFound(teamId)
+export async function teamPermissions(deps: TeamDeps, principal: Principal, teamId: string) {
+  const team = visibleTeam(principal, await deps.repos.teams.get(teamId), teamId)
   return { team_id: team.teamId, team_member_permissions: team.teamMemberPermissions, all_available_permissions: [...KEY_MANAGEMENT_ROUTES] }
 }
 

@@ -148,6 +148,9 @@ describeEachEngine('teams', (engine) => {
     clock.advance(60_000)
     const same = await gateway.call('POST', '/team/update', { body: { team_id: teamId, budget_duration: '30d' } })
     expect(same.body.data).toMatchObject({ spend: 2, budget_reset_at: changed.body.data.budget_reset_at })
+    const [sameRow, changedRow] = await gateway.audit(teamId, 'updated')
+    expect(changedRow).toMatchObject({ route: '/team/update', beforeValue: expect.objectContaining({ spend: 5 }), updatedValues: expect.objectContaining({ spend: 0, budgetDuration: '30d' }) })
+    expect(sameRow.updatedValues).toMatchObject({ spend: 2 })
     // carol follows the team default member window ('1w'), not the team's: her spend is untouched.
     expect((await gateway.store.repos.memberships.get({ userId: 'carol', teamId }))!.spend).toBe(0.5)
     const member = await gateway.call('POST', '/team/update', { body: { team_id: teamId, team_member_budget_duration: '1d', team_member_budget: 3 } })
@@ -168,12 +171,15 @@ describeEachEngine('teams', (engine) => {
       { user_id: 'dave', user_email: null, role: 'admin' },
     ])
     expect(await gateway.store.repos.memberships.get({ userId: 'carol', teamId: 'core-infra' })).toBeNull()
+    expect(await gateway.audit('core-infra:carol', 'deleted')).toEqual([expect.objectContaining({ route: '/team/update', tableName: 'team_memberships' })])
+    expect(await gateway.audit('core-infra:dave', 'created')).toEqual([expect.objectContaining({ route: '/team/update' })])
     // alice's own budget row survives a role change.
     expect((await gateway.store.repos.memberships.get({ userId: 'alice', teamId: 'core-infra' }))!.budgetId).not.toBeNull()
   })
 
   test('bad input: the contract status and message naming the field, and nothing written', async () => {
     const before = (await gateway.store.repos.teams.list({})).total
+    const auditBefore = await gateway.auditCount()
     const cases: [unknown, number, string, string | null][] = [
       [{ team_id: 'core-infra' }, 400, 'Team id = core-infra already exists. Please use a different team id.', 'team_id'],
       [{ organization_id: 'org-x' }, 400, 'Organization not found for organization_id=org-x', 'organization_id'],
@@ -203,6 +209,7 @@ describeEachEngine('teams', (engine) => {
     const negative = await gateway.call('POST', '/team/update', { body: { team_id: 'core-infra', max_budget: -5, tpm_limit: 1 } })
     expect(negative.status).toBe(400)
     expect((await gateway.store.repos.teams.get('core-infra'))!.tpmLimit).toBe(100)
+    expect(await gateway.auditCount()).toBe(auditBefore)
   })
 
   test('list, v2 list with pages and filters', async () => {
@@ -293,7 +300,7 @@ describeEachEngine('teams', (engine) => {
     expect((await gateway.call('GET', '/key/info', { key: key.body.key })).body.error.type).toBe('token_not_found_in_db')
   })
 
-  test('team routes need an admin credential; a non-admin virtual key is refused', async () => {
+  test('team routes need a credential; an internal user is refused team creation and lists only their own teams', async () => {
     expect((await gateway.call('GET', '/team/list', { key: null })).status).toBe(401)
     // The credential is checked before the body: no schema details for callers without one.
     const anonymous = await gateway.call('POST', '/team/new', { key: null, body: { tpm_limit: 'x' } })
@@ -301,6 +308,9 @@ describeEachEngine('teams', (engine) => {
     const key = await gateway.call('POST', '/key/generate', { body: { user_id: 'plain-user' } })
     const refused = await gateway.call('POST', '/team/new', { key: key.body.key, body: {} })
     expect(refused.body.error).toEqual({ message: 'Admin-only endpoint. Not allowed to access this.', type: 'auth_error', param: null, code: 403 })
-    expect((await gateway.call('GET', '/team/list', { key: key.body.key })).status).toBe(403)
+    await gateway.call('POST', '/team/new', { body: { team_id: 'not-theirs' } })
+    const listed = await gateway.call('GET', '/team/list', { key: key.body.key })
+    expect(listed.status).toBe(200)
+    expect(listed.body).toEqual([])
   })
 })

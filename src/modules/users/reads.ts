@@ -3,8 +3,9 @@
  * `/user/list` and `/user/available_roles`.
  */
 import type { AppContext } from '../../app-context'
-import type { Principal } from '../../auth/principal'
-import type { TeamRow, UserRow, UserSortColumn } from '../../db/ports'
+import { adminOrganizationIds, adminTeamIds } from '../../auth/object-access'
+import { isAdminRole, type Principal } from '../../auth/principal'
+import type { Repositories, TeamRow, UserRow, UserSortColumn } from '../../db/ports'
 import { notFound } from '../../http/errors'
 import { formatTimestamp } from '../../lib/time'
 import { keyBudgets } from '../keys/key-rows'
@@ -20,17 +21,32 @@ import type { UserDeps } from './service'
 /** `budgets`: spend is shown for the current window (§6.7). */
 type ReadDeps = Pick<UserDeps, 'repos'> & Pick<AppContext, 'budgets'>
 
-function readsAnyUser(principal: Principal): boolean {
-  return principal.role === 'proxy_admin' || principal.role === 'proxy_admin_viewer'
+/**
+ * Whether a non-admin caller is related to another user (§4): a member of a team the caller administers, or of
+ * an organization the caller administers.
+ */
+export async function administersUser(
+  repos: Pick<Repositories, 'memberships' | 'organizationMemberships'>,
+  principal: Principal,
+  userId: string,
+  via: { teams: boolean } = { teams: true },
+): Promise<boolean> {
+  const teams = via.teams ? adminTeamIds(principal) : []
+  const organizations = adminOrganizationIds(principal)
+  if (teams.length === 0 && organizations.length === 0) return false
+  if (organizations.length > 0 && (await repos.organizationMemberships.listByUser(userId)).some((m) => organizations.includes(m.organizationId))) return true
+  return teams.length > 0 && (await repos.memberships.listByUser(userId)).some((m) => teams.includes(m.teamId))
 }
 
 /**
- * The user a read names (default: the caller). Others than admin roles may read only themselves; any other
- * user is answered as missing, so a caller cannot tell which ids exist (§4).
+ * The user a read names (default: the caller). Admin roles read anyone; others themselves, and the members of
+ * the teams and organizations they administer; any other user is answered as missing, so a caller cannot tell
+ * which ids exist (§4).
  */
 async function readableUser(deps: ReadDeps, principal: Principal, passed: string | undefined): Promise<UserRow> {
   const userId = passed ?? principal.userId
-  const visible = userId !== null && (readsAnyUser(principal) || userId === principal.userId)
+  const visible =
+    userId !== null && (isAdminRole(principal) || userId === principal.userId || (await administersUser(deps.repos, principal, userId)))
   const user = visible ? await deps.repos.users.get(userId) : null
   if (!user) throw notFound(`User ${userId ?? 'None'} not found`, 'user_id')
   const [current] = await deps.budgets.current.users([user])
@@ -91,13 +107,20 @@ export async function userInfoV2(deps: ReadDeps, principal: Principal, passed: s
   }
 }
 
-export async function listUsers(deps: ReadDeps, query: UserListQuery) {
+/** Organization admins list the members of their organizations only (a filter outside them matches nobody). */
+function listableOrganizations(principal: Principal, asked: readonly string[] | undefined): readonly string[] | undefined {
+  if (isAdminRole(principal)) return asked
+  const own = adminOrganizationIds(principal)
+  return asked === undefined ? own : asked.filter((id) => own.includes(id))
+}
+
+export async function listUsers(deps: ReadDeps, principal: Principal, query: UserListQuery) {
   const filter = {
     role: query.role,
     userIds: query.user_ids,
     emailContains: query.user_email,
     teamId: query.team,
-    organizationIds: query.organization_ids,
+    organizationIds: listableOrganizations(principal, query.organization_ids),
   }
   // LiteLLM's order: newest first, unless a column is named (then ascending unless told otherwise).
   const sort: { by: UserSortColumn; order: 'asc' | 'desc' } = query.sort_by

@@ -1,23 +1,10 @@
 import { Elysia } from 'elysia'
 import type { AppContext } from '../../app-context'
-import { defineRouteAccess } from '../../auth/route-access'
 import { requestActor } from '../../http/actor'
 import { withPrincipal } from '../../http/principal'
 import { bulkUpdateUsersBody, deleteUsersBody, newUserBody, updateUserBody, userInfoQuery, userListQuery } from './model'
 import { availableRoles, listUsers, userInfo, userInfoV2 } from './reads'
 import * as users from './service'
-
-defineRouteAccess({
-  'POST /user/new': 'admin',
-  'POST /user/update': 'admin',
-  'POST /user/bulk_update': 'admin',
-  'POST /user/delete': 'admin',
-  // Any principal may read itself; the service answers others as missing unless the caller is an admin role.
-  'GET /user/info': 'any',
-  'GET /v2/user/info': 'any',
-  'GET /user/list': 'admin_read',
-  'GET /user/available_roles': 'admin_read',
-})
 
 export function userRoutes(context: AppContext) {
   return new Elysia({ detail: { tags: ['users'] } })
@@ -37,6 +24,6 @@ export function userRoutes(context: AppContext) {
     )
     .get('/user/info', ({ query, principal }) => userInfo(context, principal, query.user_id), { query: userInfoQuery })
     .get('/v2/user/info', ({ query, principal }) => userInfoV2(context, principal, query.user_id), { query: userInfoQuery })
-    .get('/user/list', ({ query }) => listUsers(context, query), { query: userListQuery })
+    .get('/user/list', ({ query, principal }) => listUsers(context, principal, query), { query: userListQuery })
     .get('/user/available_roles', () => availableRoles())
 }

@@ -5,6 +5,8 @@
  */
 import type { AppContext } from '../../app-context'
 import { recordChange, type ChangeActor } from '../../audit/record'
+import { fieldRefused, refuseChangedFields, refuseRemovedCap } from '../../auth/field-rules'
+import { adminOrganizationIds, canManageTeam } from '../../auth/object-access'
 import { isProxyAdmin, type GlobalRole, type Principal } from '../../auth/principal'
 import type { Invalidation } from '../../cache/invalidation'
 import type { Repositories, UserRow } from '../../db/ports'
@@ -20,6 +22,7 @@ import { takeUnactedFields } from '../shared/unacted-fields'
 import { checkMoney } from '../shared/validate'
 import { deleteMembership, insertMembership, membershipInvalidation } from '../teams/memberships'
 import { findUser } from './find-or-create'
+import { administersUser } from './reads'
 import { USER_UNACTED_FIELDS, userResponse, type BulkUpdateUsersBody, type NewUserBody, type UpdateUserBody } from './model'
 import { checkUserFields, passwordHashOf, userColumns, withUserDefaults } from './user-fields'
 
@@ -89,7 +92,7 @@ export async function createUser(deps: UserDeps, actor: ChangeActor, input: NewU
   if (idProblem) throw unprocessable(`user_id: ${idProblem}`, 'user_id')
   checkUserFields(body)
   const teams = teamEntries(body.teams)
-  const organizationIds = [...new Set(body.organizations ?? [])]
+  const organizationIds = organizationsOfNewUser(actor.principal, body.organizations)
   const metadata = composeMetadata({}, body.metadata, takeUnactedFields(body, USER_UNACTED_FIELDS, deps.log, actor.route)) ?? {}
   const prepared: PreparedKey | null =
     body.auto_create_key === false ? null : prepareGenerate(deps, actor, { user_id: userId, key_alias: body.key_alias, duration: body.duration })
@@ -113,10 +116,12 @@ export async function createUser(deps: UserDeps, actor: ChangeActor, input: NewU
         createdBy: by,
         updatedBy: by,
       })
-      await recordChange(tx, actor, { action: 'created', tableName: 'users', objectId: userId, after: user })
+      // A user created into organizations shows in their admins' audit view (the first one: one column).
+      await recordChange(tx, actor, { action: 'created', tableName: 'users', objectId: userId, after: user, organizationId: organizationIds[0] ?? null })
       const invalidations: Invalidation[] = [{ kind: 'users', id: userId }]
       for (const entry of teams) {
         const team = await requireTeam(tx, entry.teamId)
+        if (!canManageTeam(actor.principal, team)) throw fieldRefused('teams', `team=${team.teamId} is not one of your organizations' teams`)
         await insertMembership(tx, deps, actor, team, user, entry.role, { maxBudget: entry.maxBudget })
         invalidations.push(membershipInvalidation(team.teamId, userId))
       }
@@ -140,11 +145,49 @@ export async function createUser(deps: UserDeps, actor: ChangeActor, input: NewU
   }
 }
 
-/** Role changes are for proxy admins only (§4); the rest of the role matrix applies route by route. */
-function checkUpdateAllowed(principal: Principal, body: UpdateUserBody): void {
+/**
+ * `/user/new` by an organization admin: the user joins organizations they administer (the only one when they
+ * administer one and name none), never others.
+ */
+function organizationsOfNewUser(principal: Principal, asked: readonly string[] | null | undefined): string[] {
+  if (isProxyAdmin(principal)) return [...new Set(asked ?? [])]
+  const own = adminOrganizationIds(principal)
+  const wanted = asked && asked.length > 0 ? [...new Set(asked)] : own.length === 1 ? own : []
+  if (wanted.length === 0 || wanted.some((id) => !own.includes(id))) {
+    throw fieldRefused('organizations', 'an organization admin creates users in organizations they administer')
+  }
+  return wanted
+}
+
+/** What a user may change about themselves (§4): everything else is an admin's. */
+const SELF_FIELDS = new Set(['user_id', 'user_email', 'user_alias', 'password', 'metadata'])
+
+/** Role changes are for proxy admins only (§4). */
+function checkRoleChange(principal: Principal, body: UpdateUserBody): void {
   if (isProxyAdmin(principal)) return
   if (body.user_role !== undefined && body.user_role !== null) throw forbidden('Only proxy admins can modify user roles.')
 }
+
+const othersRefused = () => forbidden('User does not have permission to update this user. Only PROXY_ADMIN can update other users.')
+
+/**
+ * `/user/update` by a caller other than a proxy admin: themselves (alias, email, password, metadata only), or
+ * a member of an organization they administer (anything but the role, spend, or removing a cap). Anyone else is
+ * refused before it is looked up, so the answer does not tell whether the user exists.
+ */
+async function authorizeUserUpdate(tx: Repositories, principal: Principal, body: UpdateUserBody, target: UserRow | null): Promise<void> {
+  if (isProxyAdmin(principal)) return
+  if (target?.userId === principal.userId) {
+    const field = Object.keys(body).find((name) => (body as Record<string, unknown>)[name] !== undefined && !SELF_FIELDS.has(name))
+    if (field) throw fieldRefused(field, 'a user may change only their own user_alias, user_email, password and metadata')
+    return
+  }
+  // Org admins update their organizations' members; team admins do not update users (§4).
+  if (!target || !(await administersUser(tx, principal, target.userId, { teams: false }))) throw othersRefused()
+  refuseChangedFields(body as Record<string, unknown>, ['spend'], { spend: target.spend })
+  refuseRemovedCap('max_budget', body.max_budget, target.maxBudget)
+}
+
 
 async function requireUserFor(tx: Repositories, body: UpdateUserBody): Promise<UserRow> {
   const user = await findUser(tx, body)
@@ -158,7 +201,7 @@ async function requireUserFor(tx: Repositories, body: UpdateUserBody): Promise<U
  */
 export async function updateUser(deps: UserDeps, actor: ChangeActor, body: UpdateUserBody) {
   if (!body.user_id && !body.user_email) throw badRequest('Either user id or user email must be provided', 'user_id')
-  checkUpdateAllowed(actor.principal, body)
+  checkRoleChange(actor.principal, body)
   checkUserFields(body)
   const passwordHash = await passwordHashOf(body.password)
   const now = new Date(deps.clock.now())
@@ -166,7 +209,13 @@ export async function updateUser(deps: UserDeps, actor: ChangeActor, body: Updat
 
   const user = await mappingUniqueRace(deps, { email: newEmail, ownId: body.user_id ?? undefined }, () =>
     deps.repos.transaction(async (tx) => {
-      const before = await requireUserFor(tx, body)
+      const principal = actor.principal
+      const namesSelf = body.user_id ? body.user_id === principal.userId : undefined
+      // Non-admins naming someone else by id are refused before any lookup.
+      if (!isProxyAdmin(principal) && namesSelf === false && adminOrganizationIds(principal).length === 0) throw othersRefused()
+      const found = await findUser(tx, body)
+      await authorizeUserUpdate(tx, principal, body, found)
+      const before = found ?? (await requireUserFor(tx, body))
       if (newEmail && newEmail.toLowerCase() !== before.userEmail?.toLowerCase()) await ensureEmailFree(tx, newEmail, before.userId)
       const patch = userColumns({ ...body, user_email: newEmail })
       if (passwordHash !== undefined) patch.passwordHash = passwordHash

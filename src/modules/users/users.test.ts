@@ -219,15 +219,21 @@ describeEachEngine('users', (engine) => {
     expect(bulk.body).toMatchObject({ total_requested: 2, successful_updates: 1, failed_updates: 1 })
     expect(bulk.body.results[0]).toMatchObject({ user_id: 'bob', success: true, error: null, updated_user: { tpm_limit: 7 } })
     expect(bulk.body.results[1]).toEqual({ user_id: 'ghost', user_email: null, success: false, updated_user: null, error: 'User not found, passed user_id=ghost' })
+    const [bobRow] = await audit('bob')
+    expect(bobRow).toMatchObject({ action: 'updated', route: '/user/bulk_update', updatedValues: expect.objectContaining({ tpmLimit: 7 }) })
+    expect(await audit('ghost')).toEqual([])
     const all = await gateway.call('POST', '/user/bulk_update', { body: { all_users: true, user_updates: { rpm_limit: 9 } } })
     expect(all.body.failed_updates).toBe(0)
     expect(all.body.total_requested).toBe((await gateway.store.repos.users.list({}, { offset: 0, limit: 100 })).total)
     expect((await gateway.store.repos.users.get('carl'))!.rpmLimit).toBe(9)
+    expect((await audit('carl'))[0]).toMatchObject({ route: '/user/bulk_update', updatedValues: expect.objectContaining({ rpmLimit: 9 }) })
+    const auditBefore = await gateway.auditCount()
     expect((await gateway.call('POST', '/user/bulk_update', { body: {} })).status).toBe(400)
     const tooMany = Array.from({ length: 501 }, (_, i) => ({ user_id: `u${i}` }))
     expect((await gateway.call('POST', '/user/bulk_update', { body: { users: tooMany } })).body.error.message).toBe(
       'Maximum 500 users can be updated at once. Found 501 users.',
     )
+    expect(await gateway.auditCount()).toBe(auditBefore)
   })
 
   test('/user/list: filters, paging, sorting and key counts', async () => {
