@@ -11,6 +11,7 @@
  * "CPU µs/request" is the CPU time the measured process itself used (the upstream for `direct`), from /proc:
  * unlike req/s it barely moves with other load on the machine.
  * BENCH_PROFILE=DIR writes a CPU profile of the gateway process (markdown) into DIR.
+ * BENCH_DATABASE_URL=postgres://… runs the gateway on that (empty) Postgres database instead of a libSQL file.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -40,7 +41,8 @@ function cpuMs(pid: number): number | null {
 
 /** Spawns a process and waits for a line matching `ready` on its stdout; returns the first capture and its pid. */
 async function start(command: string[], cwd: string, ready: RegExp): Promise<Started> {
-  const child = Bun.spawn(command, { cwd, stdout: 'pipe', stderr: 'inherit', env: { ...process.env, NODE_ENV: 'production' } })
+  const database = process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}
+  const child = Bun.spawn(command, { cwd, stdout: 'pipe', stderr: 'inherit', env: { ...process.env, ...database, NODE_ENV: 'production' } })
   children.push(child)
   const reader = child.stdout.getReader()
   const decoder = new TextDecoder()
@@ -79,9 +81,11 @@ async function startGateway(upstreamUrl: string): Promise<Started & { key: strin
       '',
     ].join('\n'),
   )
-  const migrate = Bun.spawn(['bun', join(ROOT, 'src/main.ts'), 'migrate', '--config', 'config.yaml'], { cwd: folder, stdout: 'ignore', stderr: 'inherit' })
+  const env = { ...process.env, ...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}) }
+  const migrate = Bun.spawn(['bun', join(ROOT, 'src/main.ts'), 'migrate', '--config', 'config.yaml'], { cwd: folder, env, stdout: 'ignore', stderr: 'inherit' })
   if ((await migrate.exited) !== 0) throw new Error('migrate failed')
-  const database = await openDatabase(`file:${join(folder, 'tollgate.db')}`)
+  // BENCH_DATABASE_URL (an empty Postgres database) benches the gateway on Postgres; else its libSQL file.
+  const database = await openDatabase(process.env.BENCH_DATABASE_URL ?? `file:${join(folder, 'tollgate.db')}`)
   const repos = createRepositories(database, systemClock)
   const user = await insertUser(repos, { maxBudget: 1_000_000, tpmLimit: 1_000_000_000, rpmLimit: 1_000_000_000 })
   const team = await insertTeam(repos, { teamAlias: 'bench', models: ['gpt-4o'], maxBudget: 1_000_000, tpmLimit: 1_000_000_000, rpmLimit: 1_000_000_000 })

@@ -17,3 +17,7 @@ export type Tables = typeof pgSchema
 export type Db = PgDatabase<PgQueryResultHKT, Record<string, never>>
 export type Dialect = Omit<typeof pgDialect, 'engine'> & { engine: 'pg' | 'sqlite' }
 export type Engine = Dialect['engine']
+
+/** How a column's values travel in a JSON batch (see `jsonRecords` in the dialects). */
+export type ColumnKind = 'text' | 'real' | 'integer' | 'timestamp' | 'boolean' | 'json'
+export type RecordColumn = { readonly name: string; readonly kind: ColumnKind }

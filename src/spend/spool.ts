@@ -20,6 +20,7 @@
 import {
   closeSync,
   existsSync,
+  fdatasync,
   fdatasyncSync,
   fsyncSync,
   ftruncateSync,
@@ -49,6 +50,8 @@ export const STALE_AFTER_MS = 60_000
 /** Compaction copies the unsettled tail only once the settled prefix is at least this large. */
 const COMPACT_MIN_BYTES = 8 * 1024 * 1024
 const READ_CHUNK_BYTES = 4 * 1024 * 1024
+/** Entries kept in memory beside the file; a longer backlog (a database outage) is read back from the file. */
+const MIRRORED_ENTRIES = 20_000
 const DATE_FIELDS = ['startTime', 'endTime', 'completionStartTime'] as const
 
 export function encodeEntry(entry: SpoolEntry): string {
@@ -154,6 +157,13 @@ export class SpoolFile {
   private head = 0
   /** Bytes in the file. */
   private end = 0
+  /**
+   * The unsettled entries as appended by this process, so the flusher need not read back and parse what it
+   * just wrote. Null while it does not cover the whole unsettled part (a long backlog beyond
+   * MIRRORED_ENTRIES, or a file that had content when opened): batches are then read from the file, and the
+   * mirror starts again once the file has drained.
+   */
+  private mirror: Array<{ entry: SpoolEntry; line: string; bytes: number }> | null = []
 
   private constructor(
     readonly folder: string,
@@ -169,6 +179,7 @@ export class SpoolFile {
     openHere.add(this.lockPath)
     this.fd = openSync(this.path, 'a+')
     this.end = statSync(this.path).size
+    if (this.end > 0) this.mirror = null
     syncFolder(folder)
   }
 
@@ -183,7 +194,8 @@ export class SpoolFile {
   }
 
   append(entry: SpoolEntry): void {
-    const data = Buffer.from(encodeEntry(entry), 'utf8')
+    const text = encodeEntry(entry)
+    const data = Buffer.from(text, 'utf8')
     try {
       writeFully(this.fd, data)
     } catch (error) {
@@ -192,6 +204,10 @@ export class SpoolFile {
       throw error
     }
     this.end += data.length
+    if (this.mirror) {
+      this.mirror.push({ entry, line: text.slice(0, -1), bytes: data.length })
+      if (this.mirror.length > MIRRORED_ENTRIES) this.mirror = null
+    }
     if (this.fsync === 'always') fdatasyncSync(this.fd)
   }
 
@@ -200,9 +216,19 @@ export class SpoolFile {
     fdatasyncSync(this.fd)
   }
 
+  /** `sync()` on the I/O thread pool, so the event loop keeps serving requests while the disk catches up. */
+  syncToDisk(): Promise<void> {
+    const fd = this.fd
+    return new Promise((resolve, reject) => fdatasync(fd, (error) => (error ? reject(error) : resolve())))
+  }
+
   /** Up to `max` entries from the start of the unsettled part. An undecodable line comes back alone. */
   readBatch(max: number): SpoolBatch {
     const empty: SpoolBatch = { entries: [], lines: [], invalid: null, bytes: 0 }
+    if (this.mirror) {
+      const taken = this.mirror.slice(0, max)
+      return { entries: taken.map((m) => m.entry), lines: taken.map((m) => m.line), invalid: null, bytes: taken.reduce((sum, m) => sum + m.bytes, 0) }
+    }
     let size = READ_CHUNK_BYTES
     for (;;) {
       const available = this.end - this.head
@@ -235,10 +261,17 @@ export class SpoolFile {
   /** Marks the first `bytes` of the unsettled part settled, and trims the file when that pays. */
   commit(bytes: number): void {
     this.head += bytes
+    if (this.mirror) {
+      let dropped = 0
+      let count = 0
+      while (dropped < bytes && count < this.mirror.length) dropped += this.mirror[count++].bytes
+      this.mirror.splice(0, count)
+    }
     if (this.head === this.end) {
       ftruncateSync(this.fd, 0)
       this.head = 0
       this.end = 0
+      this.mirror ??= []
       return
     }
     if (this.head >= COMPACT_MIN_BYTES && this.head >= this.end - this.head) this.rewriteTail()

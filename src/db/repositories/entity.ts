@@ -2,10 +2,11 @@
  * The operations shared by every table with a single-column id: get, insert with lifecycle columns, versioned
  * partial update, delete, atomic spend increments and compare-and-set window resets.
  */
-import { and, eq, inArray, isNotNull, lte, or, sql, type SQL } from 'drizzle-orm'
+import { and, eq, inArray, isNotNull, lte, or, type SQL } from 'drizzle-orm'
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core'
 import type { EntityRepository, NewRow, OrderedAmounts, Patch } from '../ports'
 import { nowOf, withLifecycle, type RepositoryContext } from './context'
+import { foldSpend } from './bulk'
 import { increment, plus } from './expressions'
 
 type VersionedTable = PgTable & { version: PgColumn; updatedAt: PgColumn }
@@ -74,14 +75,6 @@ export function addSpend<Id = string>(ctx: RepositoryContext, table: SpendTable,
 /** Terms per statement of a spend fold: far below both engines' parameter and expression-depth limits. */
 const FOLD_TERMS_PER_STATEMENT = 200
 
-/**
- * `(column + a + b + …)`: `+` is left-associative in SQL, so this adds the amounts one after another, as
- * separate increments would. (Nested parentheses would overflow SQLite's parser stack at ~100 levels.)
- */
-function fold(column: PgColumn, amounts: readonly number[]): SQL {
-  return sql`(${sql.join([sql`${column}`, ...amounts.map((amount) => sql`${amount}`)], sql` + `)})`
-}
-
 function compareIds(a: readonly string[], b: readonly string[]): number {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1
   return 0
@@ -89,8 +82,8 @@ function compareIds(a: readonly string[], b: readonly string[]): number {
 
 /**
  * `addSpendInOrder` for a table whose id is one or more text columns: rows are locked in id order, then each
- * chunk is one `UPDATE … SET spend = CASE WHEN id = … THEN ((spend + a) + b) … END`. An id with more amounts
- * than fit one statement continues in the next round, so the fold order is kept.
+ * chunk is one fold statement (bulk.ts). An id with more amounts than fit one statement continues in the next
+ * round, so the fold order is kept.
  */
 export function addSpendInOrder<Id>(
   ctx: RepositoryContext,
@@ -108,16 +101,10 @@ export function addSpendInOrder<Id>(
     await lockInChunks(ctx, table, idColumns, sorted.map((increment) => matches(increment.id)))
     for (let round = 0; ; round++) {
       const slices = sorted
-        .map((increment) => ({ id: increment.id, amounts: increment.amounts.slice(round * FOLD_TERMS_PER_STATEMENT, (round + 1) * FOLD_TERMS_PER_STATEMENT) }))
+        .map((increment) => ({ ids: idValues(increment.id), amounts: increment.amounts.slice(round * FOLD_TERMS_PER_STATEMENT, (round + 1) * FOLD_TERMS_PER_STATEMENT) }))
         .filter((slice) => slice.amounts.length > 0)
       if (slices.length === 0) return
-      for (const chunk of chunksByTerms(slices)) {
-        const cases = chunk.map((slice) => sql`when ${matches(slice.id)} then ${fold(table.spend, slice.amounts)}`)
-        await ctx.db
-          .update(table)
-          .set({ spend: sql`case ${sql.join(cases, sql` `)} else ${table.spend} end` } as Loose)
-          .where(or(...chunk.map((slice) => matches(slice.id))))
-      }
+      for (const chunk of chunksByTerms(slices)) await foldSpend(ctx, table, idColumns, chunk)
     }
   }
 }

@@ -11,27 +11,16 @@ import type {
   SpendLogRepository,
 } from '../ports'
 import type { Tables } from '../types'
+import { insertRows } from './bulk'
 import type { RepositoryContext } from './context'
-
-/** Rows per INSERT statement: well under both engines' bound-parameter limits at 24 columns a row. */
-const INSERT_CHUNK = 400
 
 export function spendLogRepository(ctx: RepositoryContext): SpendLogRepository {
   const { db, t } = ctx
   const s = t.spendLogs
   return {
     async insertMany(rows) {
-      const inserted: string[] = []
-      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-        const chunk = rows.slice(i, i + INSERT_CHUNK)
-        const result = await db
-          .insert(s)
-          .values([...chunk])
-          .onConflictDoNothing({ target: s.requestId })
-          .returning({ requestId: s.requestId })
-        for (const row of result) inserted.push(row.requestId)
-      }
-      return inserted
+      const inserted = await insertRows(ctx, s, rows, 'on conflict ("request_id") do nothing returning "request_id"')
+      return inserted.map((row) => String(row.request_id))
     },
     async get(requestId) {
       const [row] = await db.select().from(s).where(eq(s.requestId, requestId)).limit(1)
@@ -108,17 +97,9 @@ export function settledRequestRepository(ctx: RepositoryContext): SettledRequest
   const r = t.settledRequests
   return {
     async markSettled(requestIds, at) {
-      const fresh: string[] = []
-      const unique = [...new Set(requestIds)]
-      for (let i = 0; i < unique.length; i += INSERT_CHUNK) {
-        const rows = await db
-          .insert(r)
-          .values(unique.slice(i, i + INSERT_CHUNK).map((requestId) => ({ requestId, settledAt: at })))
-          .onConflictDoNothing({ target: r.requestId })
-          .returning({ requestId: r.requestId })
-        for (const row of rows) fresh.push(row.requestId)
-      }
-      return fresh
+      const rows = [...new Set(requestIds)].map((requestId) => ({ requestId, settledAt: at }))
+      const fresh = await insertRows(ctx, r, rows, 'on conflict ("request_id") do nothing returning "request_id"')
+      return fresh.map((row) => String(row.request_id))
     },
     async deleteOlderThan(cutoff, limit) {
       const older = db.select({ id: r.requestId }).from(r).where(lt(r.settledAt, cutoff)).limit(limit)
@@ -167,26 +148,14 @@ export function dailySpendRepository(ctx: RepositoryContext): DailySpendReposito
   const { db, t } = ctx
   const d = t.dailySpend
   // Qualified with the table name: unqualified, Postgres finds the name ambiguous (target row vs. excluded).
-  const added = (column: string) => sql.raw(`"daily_spend"."${column}" + excluded."${column}"`)
+  const added = (column: string) => `"${column}" = "daily_spend"."${column}" + excluded."${column}"`
   return {
     async increment(rows) {
       const merged = mergeByIdentity(rows)
-      for (let i = 0; i < merged.length; i += INSERT_CHUNK) {
-        await db
-          .insert(d)
-          .values(merged.slice(i, i + INSERT_CHUNK))
-          .onConflictDoUpdate({
-            target: IDENTITY.map((column) => d[column]),
-            set: {
-              promptTokens: added('prompt_tokens'),
-              completionTokens: added('completion_tokens'),
-              spend: added('spend'),
-              apiRequests: added('api_requests'),
-              successfulRequests: added('successful_requests'),
-              failedRequests: added('failed_requests'),
-            },
-          })
-      }
+      if (merged.length === 0) return
+      const identity = IDENTITY.map((column) => `"${d[column].name}"`).join(', ')
+      const sums = ['prompt_tokens', 'completion_tokens', 'spend', 'api_requests', 'successful_requests', 'failed_requests'].map(added).join(', ')
+      await insertRows(ctx, d, merged, `on conflict (${identity}) do update set ${sums}`)
     },
     async summarize<D extends DailySpendDimension>(query: DailySpendQuery, groupBy: readonly D[]) {
       const dimensions = Object.fromEntries(groupBy.map((name) => [name, d[name]]))
