@@ -15,6 +15,8 @@ const REQUEST_LABELS = ['end_user', 'hashed_api_key', 'api_key_alias', 'requeste
 const SPEND_LABELS = ['end_user', 'hashed_api_key', 'api_key_alias', 'model', 'team', 'team_alias', 'user'] as const
 /** Alphabetical, as LiteLLM's exposition prints them: `{team=…,team_alias=…,team_id=…}`. */
 const TEAM_LABELS = ['team', 'team_alias', 'team_id'] as const
+/** The upstream latency and time-to-first-token histograms' labels, in LiteLLM's order. */
+const UPSTREAM_LATENCY_LABELS = ['model', 'hashed_api_key', 'api_key_alias', 'team', 'team_alias', 'requested_model', 'end_user', 'user'] as const
 const DEPLOYMENT_LABELS = ['litellm_model_name', 'model_id', 'api_base', 'api_provider'] as const
 const DEPLOYMENT_REQUEST_LABELS = ['requested_model', ...DEPLOYMENT_LABELS, 'hashed_api_key', 'api_key_alias', 'team', 'team_alias'] as const
 
@@ -62,26 +64,8 @@ export function createMetrics() {
     ]),
 
     requestLatency: histogram('litellm_request_total_latency_metric', 'Total request latency (s)', [...REQUEST_LABELS, 'model']),
-    upstreamLatency: histogram('litellm_llm_api_latency_metric', 'Upstream call latency (s)', [
-      'model',
-      'hashed_api_key',
-      'api_key_alias',
-      'team',
-      'team_alias',
-      'requested_model',
-      'end_user',
-      'user',
-    ]),
-    timeToFirstToken: histogram('litellm_llm_api_time_to_first_token_metric', 'Time to first token of streams (s)', [
-      'model',
-      'hashed_api_key',
-      'api_key_alias',
-      'team',
-      'team_alias',
-      'requested_model',
-      'end_user',
-      'user',
-    ]),
+    upstreamLatency: histogram('litellm_llm_api_latency_metric', 'Upstream call latency (s)', UPSTREAM_LATENCY_LABELS),
+    timeToFirstToken: histogram('litellm_llm_api_time_to_first_token_metric', 'Time to first token of streams (s)', UPSTREAM_LATENCY_LABELS),
     overheadLatency: histogram('litellm_overhead_latency_metric', 'Gateway overhead (s)', ['model', 'hashed_api_key', 'api_key_alias', 'team', 'team_alias']),
 
     deploymentSuccesses: counter('litellm_deployment_success_responses_total', 'Successful deployment responses', DEPLOYMENT_REQUEST_LABELS),
