@@ -5,7 +5,7 @@
 import { z } from 'zod'
 import type { BudgetRow, KeyRow } from '../../db/ports'
 import { formatTimestamp } from '../../lib/time'
-import { budgetResponse } from '../budgets/model'
+import { budgetTable } from '../budgets/model'
 import { lifecycleFields, limitFields } from '../shared/response-fields'
 import { jsonObject, limit, pageNumber, queryBool, stringList, stringMap, timestampText } from '../shared/fields'
 import { UNACTED_ON_KEYS, unactedFieldSchemas } from '../shared/unacted-fields'
@@ -122,7 +122,7 @@ export function keyResponse(row: KeyRow, budget: BudgetRow | null, options: { wi
     blocked: row.blocked,
     temp_budget_increase: row.tempBudgetIncrease,
     temp_budget_expiry: formatTimestamp(row.tempBudgetExpiry),
-    litellm_budget_table: budget ? budgetResponse(budget) : null,
+    litellm_budget_table: budgetTable(budget),
     ...lifecycleFields(row),
   }
 }

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod'
 import type { BudgetRow, KeyRow, TeamMembershipRow, TeamRow, UserRow } from '../../db/ports'
-import { budgetResponse } from '../budgets/model'
+import { budgetTable } from '../budgets/model'
 import { keyResponse } from '../keys/model'
 import { lifecycleFields, limitFields } from '../shared/response-fields'
 import { jsonObject, limit, pageNumber, stringList, stringMap, timestampText } from '../shared/fields'
@@ -122,10 +122,7 @@ export type TeamView = {
   keys: KeyRow[]
 }
 
-const budgetOrNull = (budgets: ReadonlyMap<string, BudgetRow>, id: string | null) => {
-  const row = id ? budgets.get(id) : undefined
-  return row ? budgetResponse(row) : null
-}
+const budgetOrNull = (budgets: ReadonlyMap<string, BudgetRow>, id: string | null) => budgetTable(id ? budgets.get(id) : undefined)
 
 export function membershipResponse(membership: TeamMembershipRow, budgets: ReadonlyMap<string, BudgetRow>) {
   return {
